@@ -1,0 +1,3 @@
+// firmware-ts: public surface of the package.
+// Modules are re-exported here as they land.
+export {};

@@ -1,0 +1,3 @@
+// provisioning: public surface of the package.
+// Modules are re-exported here as they land.
+export {};
