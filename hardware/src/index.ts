@@ -1,3 +1,4 @@
 // hardware: public surface of the package.
 // Modules are re-exported here as they land.
-export {};
+export * from './errors.ts';
+export * from './registers/index.ts';
