@@ -1,3 +1,4 @@
 // firmware-ts: public surface of the package.
 // Modules are re-exported here as they land.
-export {};
+
+export * from './config/index.ts';

@@ -1,0 +1,39 @@
+// The gateway config schema: one contract for the fleet server, the agent and the firmware.
+// Validation returns path-level errors with a fix; a JSON Schema is generated for editors.
+export {
+  busSchema,
+  deviceSchema,
+  type FieldbusConfig,
+  fieldbusSchema,
+  pulseInputSchema,
+} from './fieldbus.ts';
+export { gatewayConfigJsonSchema } from './json-schema.ts';
+export {
+  approachSchema,
+  type PreemptionConfig,
+  preemptionSchema,
+  type Role,
+  roleSchema,
+  vehicleKeySchema,
+} from './preemption.ts';
+export {
+  alarmSchema,
+  CONFIG_SCHEMA_VERSION,
+  type GatewayConfig,
+  type GatewayConfigInput,
+  gatewayConfigSchema,
+  gatewayConfigSchemaWith,
+  gatewayConfigShape,
+  hardwareSchema,
+  relaySchema,
+  telemetrySchema,
+} from './schema.ts';
+export {
+  type ConfigIssue,
+  formatConfigIssues,
+  formatPath,
+  loadGatewayConfigFile,
+  type ValidateOptions,
+  type ValidationResult,
+  validateGatewayConfig,
+} from './validate.ts';

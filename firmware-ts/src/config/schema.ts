@@ -1,0 +1,121 @@
+import { z } from 'zod';
+import { checkFieldbus, fieldbusSchema } from './fieldbus.ts';
+import { checkPreemption, preemptionSchema } from './preemption.ts';
+
+// The gateway config document: one schema shared by the fleet server (validates before it signs),
+// the gateway agent (validates again before it applies) and the firmware processes.
+
+export const CONFIG_SCHEMA_VERSION = 1;
+
+const lineRef = z
+  .string()
+  .min(1)
+  .describe('GPIO line: a BCM line name such as "GPIO17" or a bench wire name');
+
+export const hardwareSchema = z.strictObject({
+  board: z.enum(['pi4b', 'pi5', 'cm4', 'bench']).default('bench'),
+  gpio: z
+    .strictObject({
+      backend: z.enum(['sysfs', 'bench', 'memory']).default('bench'),
+      /** Unix socket of the bench wire bus, when backend is "bench". */
+      benchSocket: z.string().optional(),
+    })
+    .default({ backend: 'bench' }),
+});
+
+export const alarmSchema = z.strictObject({
+  name: z.string().min(1),
+  kind: z.enum(['sos', 'bed', 'door', 'smoke', 'generic']).default('generic'),
+  line: lineRef,
+  activeLevel: z.union([z.literal(0), z.literal(1)]).default(1),
+  debounceMs: z.number().min(0).max(5000).default(50),
+  site: z.string().optional(),
+});
+
+export const relayRuleSchema = z.strictObject({
+  /** Alarm name, or a channel "<device>.<point>" compared with `above` / `below`. */
+  when: z.string().min(1),
+  above: z.number().optional(),
+  below: z.number().optional(),
+  /** How long the relay stays on after the condition clears, in seconds. */
+  holdS: z.number().min(0).max(86_400).default(0),
+});
+
+export const relaySchema = z.strictObject({
+  name: z.string().min(1),
+  line: lineRef,
+  activeLevel: z.union([z.literal(0), z.literal(1)]).default(1),
+  rules: z.array(relayRuleSchema).default([]),
+});
+
+export const telemetrySchema = z
+  .strictObject({
+    uploadIntervalS: z.number().positive().max(3600).default(5),
+    batchSize: z.int().min(1).max(5000).default(500),
+    backlogReadingsPerS: z.int().min(1).default(20_000),
+    journalQuotaMB: z.number().positive().default(512),
+  })
+  .default({ uploadIntervalS: 5, batchSize: 500, backlogReadingsPerS: 20_000, journalQuotaMB: 512 });
+
+export const gatewayConfigShape = z.strictObject({
+  schemaVersion: z.literal(CONFIG_SCHEMA_VERSION).default(CONFIG_SCHEMA_VERSION),
+  name: z.string().min(1).describe('Human name of the gateway, e.g. "ZŠ Komenského main board"'),
+  site: z.string().optional(),
+  hardware: hardwareSchema.default({ board: 'bench', gpio: { backend: 'bench' } }),
+  ...fieldbusSchema.shape,
+  preemption: preemptionSchema.optional(),
+  alarms: z.array(alarmSchema).default([]),
+  relays: z.array(relaySchema).default([]),
+  telemetry: telemetrySchema,
+  /** Node-RED flows (the flows.json array) deployed with this config. */
+  flows: z.array(z.record(z.string(), z.unknown())).default([]),
+});
+
+export type GatewayConfig = z.infer<typeof gatewayConfigShape>;
+export type GatewayConfigInput = z.input<typeof gatewayConfigShape>;
+
+/** Schema with cross-field rules; `knownProfiles` adds the check that every device names a catalogue profile. */
+export function gatewayConfigSchemaWith(knownProfiles?: ReadonlySet<string>) {
+  return gatewayConfigShape.superRefine((c, ctx) => {
+    checkFieldbus({ buses: c.buses, devices: c.devices, pulses: c.pulses }, ctx, knownProfiles);
+    if (c.preemption) checkPreemption(c.preemption, ctx, ['preemption']);
+    const lines = new Map<string, string>();
+    const claim = (line: string, where: string, path: (string | number)[]) => {
+      const owner = lines.get(line);
+      if (owner) {
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          message: `line "${line}" is already used by ${owner}; give each input and output its own line`,
+        });
+      } else {
+        lines.set(line, where);
+      }
+    };
+    c.alarms.forEach((a, i) => claim(a.line, `alarms[${i}]`, ['alarms', i, 'line']));
+    c.relays.forEach((r, i) => claim(r.line, `relays[${i}]`, ['relays', i, 'line']));
+    c.pulses.forEach((p, i) => claim(p.line, `pulses[${i}]`, ['pulses', i, 'line']));
+    if (c.preemption) {
+      const p = c.preemption;
+      const at = (...rest: (string | number)[]) => ['preemption', ...rest];
+      p.approaches.forEach((a, i) => {
+        claim(a.output, `preemption.approaches[${i}].output`, at('approaches', i, 'output'));
+        if (a.readback)
+          claim(a.readback, `preemption.approaches[${i}].readback`, at('approaches', i, 'readback'));
+      });
+      claim(p.heartbeat.output, 'preemption.heartbeat.output', at('heartbeat', 'output'));
+      p.inputs.optical.forEach((o, i) =>
+        claim(o.line, `preemption.inputs.optical[${i}]`, at('inputs', 'optical', i, 'line')),
+      );
+      if (p.inputs.testContact) {
+        claim(
+          p.inputs.testContact.line,
+          'preemption.inputs.testContact',
+          at('inputs', 'testContact', 'line'),
+        );
+      }
+    }
+  });
+}
+
+export const gatewayConfigSchema = gatewayConfigSchemaWith();
