@@ -1,4 +1,6 @@
 // hardware: public surface of the package.
 // Modules are re-exported here as they land.
+
+export * from './bench/index.ts';
 export * from './errors.ts';
 export * from './registers/index.ts';
