@@ -1,3 +1,3 @@
-// fleet-server: public surface of the package.
-// Modules are re-exported here as they land.
-export {};
+// fleet-server: enrolment, signed configuration rollouts and exactly-once telemetry for a fleet of
+// gateways. The device wire protocol is also exported alone as '@brana/fleet-server/protocol'.
+export * from './protocol/index.ts';

@@ -1,0 +1,50 @@
+// The device wire protocol between a gateway and the fleet server: zod schemas, types and the
+// signing helpers both sides need (canonical JSON, Ed25519 documents, session and request proofs).
+export { CanonicalJsonError, canonicalJson } from './canonical-json.ts';
+export {
+  base64urlSchema,
+  CONFIG_DOCUMENT_KIND,
+  type ConfigRef,
+  configRefSchema,
+  hashConfig,
+  publicKeySchema,
+  type SignedConfigDocument,
+  sha256HexSchema,
+  signatureSchema,
+  signDocument,
+  signedConfigDocumentSchema,
+  type VerifyDocumentResult,
+  verifyDocument,
+} from './documents.ts';
+export {
+  decodeBase64url,
+  type Ed25519KeyPair,
+  generateEd25519KeyPair,
+  KeyFormatError,
+  privateKeyFromPem,
+  privateKeyToPem,
+  publicKeyFromBase64url,
+  publicKeyOf,
+  publicKeyToBase64url,
+  sha256Hex,
+  signCanonical,
+  verifyCanonical,
+} from './keys.ts';
+export * from './messages.ts';
+export {
+  formatPath,
+  GATEWAY_HEADERS,
+  newNonce,
+  type ParseResult,
+  parseWire,
+  REQUEST_MAX_SKEW_S,
+  serverProof,
+  sessionProof,
+  signGatewayRequest,
+  signServerProof,
+  signSessionProof,
+  verifyGatewayRequest,
+  verifyServerProof,
+  verifySessionProof,
+  type WireIssue,
+} from './session.ts';
