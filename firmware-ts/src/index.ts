@@ -1,4 +1,4 @@
 // firmware-ts: public surface of the package.
-// Modules are re-exported here as they land.
-
-export * from './config/index.ts';
+// Modules are re-exported here as they land; append `export * from` lines, one per module.
+export * from './errors.ts';
+export * from './hal/index.ts';

@@ -1,0 +1,25 @@
+// Hardware abstraction: read/write primitives for time, GPIO, serial and Modbus, each an
+// interface with real (Linux), bench and in-memory backends. Profiles and apps give them meaning.
+export { type Clock, sleepMs, type TimerHandle } from './clock/clock.ts';
+export { RealClock, type RealClockOptions } from './clock/real-clock.ts';
+export { VirtualClock, type VirtualClockOptions } from './clock/virtual-clock.ts';
+export type {
+  DigitalInput,
+  DigitalInputOptions,
+  DigitalOutput,
+  DigitalOutputOptions,
+  EdgeKind,
+  EdgeListener,
+  GpioBackend,
+  Level,
+  Unsubscribe,
+} from './gpio/digital.ts';
+export { MODBUS_LIMITS, type ModbusClient, type ModbusRequestOptions } from './modbus/modbus-client.ts';
+export {
+  bitsPerChar,
+  charTimeMs,
+  DEFAULT_SERIAL_SETTINGS,
+  type Parity,
+  type SerialPort,
+  type SerialSettings,
+} from './serial/serial-port.ts';
