@@ -1,0 +1,54 @@
+// The fleet server's database: one SQLite file (WAL) opened with better-sqlite3, drizzle on top,
+// migrations from fleet-server/drizzle applied at start.
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { StartupError } from '../errors.ts';
+import * as schema from './schema.ts';
+
+export { schema };
+export type FleetDb = BetterSQLite3Database<typeof schema>;
+
+export interface FleetDatabase {
+  /** drizzle handle */
+  db: FleetDb;
+  /** the underlying better-sqlite3 connection, for prepared statements on hot paths */
+  sqlite: Database.Database;
+  path: string;
+  close(): void;
+}
+
+export const DEFAULT_DB_PATH = './.brana/fleet.db';
+const MIGRATIONS = resolve(dirname(fileURLToPath(import.meta.url)), '../../drizzle');
+
+export function openFleetDatabase(path: string): FleetDatabase {
+  const full = path === ':memory:' ? path : resolve(path);
+  let sqlite: Database.Database;
+  try {
+    if (full !== ':memory:') mkdirSync(dirname(full), { recursive: true });
+    sqlite = new Database(full);
+    sqlite.pragma('journal_mode = WAL');
+  } catch (cause) {
+    throw new StartupError(
+      `cannot open database ${full}: ${(cause as Error).message}; pass a writable file with --db or BRANA_FLEET_DB`,
+      { cause },
+    );
+  }
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  const db = drizzle(sqlite, { schema });
+  try {
+    migrate(db, { migrationsFolder: MIGRATIONS });
+  } catch (cause) {
+    sqlite.close();
+    throw new StartupError(
+      `database ${full} cannot be migrated (${(cause as Error).message}); is it a Brána fleet database?`,
+      { cause },
+    );
+  }
+  return { db, sqlite, path: full, close: () => sqlite.close() };
+}

@@ -1,0 +1,101 @@
+// A small RFC 4180 CSV reader (quoted fields, doubled quotes, CRLF or LF) for bulk pre-registration.
+// Errors carry the 1-based line and the character offset so a technician can find the spot in the file.
+
+export class CsvError extends Error {
+  readonly code = 'csv';
+  constructor(
+    readonly line: number,
+    readonly offset: number,
+    message: string,
+  ) {
+    super(`line ${line} (character ${offset}): ${message}`);
+    this.name = 'CsvError';
+  }
+}
+
+export interface CsvRow {
+  /** 1-based line where the row starts */
+  line: number;
+  fields: string[];
+}
+
+export function parseCsv(text: string): CsvRow[] {
+  const rows: CsvRow[] = [];
+  let fields: string[] = [];
+  let field = '';
+  let line = 1;
+  let rowLine = 1;
+  let i = 0;
+  let quoted = false;
+  let fieldStarted = false;
+  const endField = () => {
+    fields.push(field);
+    field = '';
+    fieldStarted = false;
+  };
+  const endRow = () => {
+    // A completely empty line is skipped, not read as a row with one empty field.
+    const blank = fields.length === 0 && field === '' && !fieldStarted;
+    endField();
+    if (!blank) rows.push({ line: rowLine, fields });
+    fields = [];
+  };
+  while (i < text.length) {
+    const ch = text[i]!;
+    if (quoted) {
+      if (ch === '"') {
+        if (text[i + 1] === '"') {
+          field += '"';
+          i += 2;
+          continue;
+        }
+        quoted = false;
+        i++;
+        const next = text[i];
+        if (next !== undefined && next !== ',' && next !== '\n' && next !== '\r') {
+          throw new CsvError(line, i, 'a closing quote must be followed by a comma or the end of the line');
+        }
+        continue;
+      }
+      if (ch === '\n') line++;
+      field += ch;
+      i++;
+      continue;
+    }
+    if (ch === '"') {
+      if (fieldStarted || field.length > 0) {
+        throw new CsvError(
+          line,
+          i,
+          'a quote inside an unquoted field; quote the whole field and double the inner quote',
+        );
+      }
+      quoted = true;
+      fieldStarted = true;
+      i++;
+    } else if (ch === ',') {
+      endField();
+      i++;
+    } else if (ch === '\r' || ch === '\n') {
+      endRow();
+      i += ch === '\r' && text[i + 1] === '\n' ? 2 : 1;
+      line++;
+      rowLine = line;
+    } else {
+      field += ch;
+      fieldStarted = true;
+      i++;
+    }
+  }
+  if (quoted)
+    throw new CsvError(rowLine, text.length, 'a quoted field is never closed; add the closing quote');
+  if (field.length > 0 || fieldStarted || fields.length > 0) endRow();
+  return rows;
+}
+
+/** Writes rows so that parseCsv reads them back unchanged. */
+export function formatCsv(rows: string[][]): string {
+  return rows
+    .map((r) => r.map((f) => (/[",\r\n]/.test(f) || f === '' ? `"${f.replace(/"/g, '""')}"` : f)).join(','))
+    .join('\n');
+}
