@@ -14,6 +14,8 @@ export type {
   Level,
   Unsubscribe,
 } from './gpio/digital.ts';
+export { EdgeFilter } from './gpio/edge-filter.ts';
+export { WireGpio, type WireGpioOptions } from './gpio/wire-gpio.ts';
 export { MODBUS_LIMITS, type ModbusClient, type ModbusRequestOptions } from './modbus/modbus-client.ts';
 export {
   bitsPerChar,
