@@ -15,6 +15,7 @@ export type {
   Unsubscribe,
 } from './gpio/digital.ts';
 export { EdgeFilter } from './gpio/edge-filter.ts';
+export { openSysfsGpio, SysfsGpio, type SysfsGpioOptions } from './gpio/sysfs-gpio.ts';
 export { WireGpio, type WireGpioOptions } from './gpio/wire-gpio.ts';
 export { MODBUS_LIMITS, type ModbusClient, type ModbusRequestOptions } from './modbus/modbus-client.ts';
 export {
