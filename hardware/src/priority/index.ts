@@ -1,0 +1,40 @@
+// Priority-request frames: the compact signed SRM/SREM-like frame that vehicle units send and the
+// rt loop decodes. Byte layout in frame.ts; streaming decoder with resync; Ed25519 signing.
+export {
+  CRC_OFFSET,
+  crc16Ccitt,
+  type DecodedFrame,
+  emptyDecodedFrame,
+  FRAME_BYTES,
+  FRAME_LENGTH_FIELD,
+  FRAME_SYNC_0,
+  FRAME_SYNC_1,
+  FRAME_VERSION,
+  FrameFieldError,
+  frameToFields,
+  KEY_HINT_BYTES,
+  type PriorityRequestFields,
+  REQUEST_TYPES,
+  type RequestType,
+  readFrameFields,
+  SIGNATURE_BYTES,
+  SIGNATURE_OFFSET,
+  SIGNED_END,
+  SIGNED_START,
+  sealFrame,
+  VEHICLE_ROLES,
+  type VehicleRole,
+  writeFrameFields,
+} from './frame.ts';
+export {
+  encodeSignedFrame,
+  generateVehicleKey,
+  keyHintOf,
+  publicKeyFromB64u,
+  rawPublicKeyB64u,
+  type VehicleKeyPair,
+  vehicleKeyFromPrivate,
+  vehicleKeyFromSeed,
+  verifyFrameSignature,
+} from './signing.ts';
+export { type FrameDecoderCounts, type FrameListener, PriorityFrameDecoder } from './stream-decoder.ts';
