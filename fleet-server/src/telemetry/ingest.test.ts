@@ -1,0 +1,207 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openFleetDatabase } from '../db/index.ts';
+import type { ReadingRecord } from '../protocol/index.ts';
+import { TelemetryStore } from './ingest.ts';
+import { channelSeries, energyPerSite, listEvents } from './queries.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'brana-ingest-'));
+const store = openFleetDatabase(join(dir, 'fleet.db'));
+const telemetry = new TelemetryStore(store.sqlite);
+afterAll(() => {
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function reading(bootEpoch: number, seq: number, ts = seq * 1000, value = seq): ReadingRecord {
+  return {
+    bootEpoch,
+    seq,
+    ts,
+    channel: 'meter.energyImportKWh',
+    value,
+    quality: 'good',
+    unit: 'kWh',
+    kind: 'counter',
+  };
+}
+
+let nextGateway = 1000;
+
+describe('TelemetryStore.ingest', () => {
+  it('stores every record exactly once and acks the highest contiguous seq, whatever the order and repeats', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.array(
+            fc.record({ epoch: fc.integer({ min: 0, max: 2 }), seq: fc.integer({ min: 1, max: 40 }) }),
+            { maxLength: 30 },
+          ),
+          {
+            minLength: 1,
+            maxLength: 8,
+          },
+        ),
+        (batches) => {
+          const g = nextGateway++;
+          const seen = new Map<number, Set<number>>();
+          let lastAcks = new Map<number, number>();
+          for (const batch of batches) {
+            const ack = telemetry.ingest(g, {
+              // odd seqs are events, even seqs readings: they share one sequence
+              readings: batch.filter((r) => r.seq % 2 === 0).map((r) => reading(r.epoch, r.seq)),
+              events: batch
+                .filter((r) => r.seq % 2 === 1)
+                .map((r) => ({
+                  bootEpoch: r.epoch,
+                  seq: r.seq,
+                  ts: r.seq,
+                  kind: 'fault',
+                  severity: 'warning' as const,
+                  data: {},
+                })),
+            });
+            let fresh = 0;
+            for (const r of batch) {
+              const s = seen.get(r.epoch) ?? new Set<number>();
+              if (!s.has(r.seq)) fresh++;
+              s.add(r.seq);
+              seen.set(r.epoch, s);
+            }
+            expect(ack.stored).toBe(fresh);
+            expect(ack.duplicates).toBe(batch.length - fresh);
+            lastAcks = new Map([...lastAcks, ...ack.acks.map((a) => [a.bootEpoch, a.seq] as const)]);
+          }
+          for (const [epoch, seqs] of seen) {
+            let contiguous = 0;
+            while (seqs.has(contiguous + 1)) contiguous++;
+            expect(lastAcks.get(epoch)).toBe(contiguous);
+            const rows = store.sqlite
+              .prepare(
+                `SELECT count(*) FROM (SELECT seq FROM readings WHERE gateway_num = ? AND boot_epoch = ?
+                 UNION ALL SELECT seq FROM events WHERE gateway_num = ? AND boot_epoch = ?)`,
+              )
+              .pluck()
+              .get(g, epoch, g, epoch);
+            expect(rows).toBe(seqs.size);
+          }
+          expect(telemetry.watermarks(g).map((w) => w.bootEpoch)).toStrictEqual(
+            [...seen.keys()].sort((a, b) => a - b),
+          );
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('advances the ack across a filled gap in one step', () => {
+    const g = nextGateway++;
+    expect(
+      telemetry.ingest(g, { readings: [1, 2, 3, 5, 6].map((s) => reading(7, s)), events: [] }).acks,
+    ).toStrictEqual([{ bootEpoch: 7, seq: 3 }]);
+    expect(telemetry.ingest(g, { readings: [reading(7, 4)], events: [] }).acks).toStrictEqual([
+      { bootEpoch: 7, seq: 6 },
+    ]);
+  });
+});
+
+describe('queries', () => {
+  const now = Date.UTC(2026, 0, 5, 0, 0, 0);
+  const gw = 'gw_querytest01';
+  store.sqlite
+    .prepare("INSERT INTO sites (id, name, kind, created_at) VALUES ('site_q', 'School', 'building', 0)")
+    .run();
+  store.sqlite
+    .prepare(
+      "INSERT INTO gateways (id, num, name, site_id, public_key, status, enrolled_at) VALUES (?, 1, 'q', 'site_q', 'k', 'active', 0)",
+    )
+    .run(gw);
+  // A kWh counter rising 1 kWh per minute for 3 hours, plus resent duplicates.
+  const rs: ReadingRecord[] = [];
+  for (let i = 0; i < 180; i++) rs.push(reading(1, i + 1, now + i * 60_000, 1000 + i));
+  telemetry.ingest(1, { readings: rs, events: [] });
+  telemetry.ingest(1, { readings: rs.slice(0, 50), events: [] });
+  telemetry.ingest(1, {
+    readings: [],
+    events: [
+      {
+        bootEpoch: 1,
+        seq: 181,
+        ts: now + 5,
+        kind: 'preemption.asserted',
+        severity: 'info',
+        data: { approach: 2 },
+      },
+      { bootEpoch: 1, seq: 182, ts: now + 6, kind: 'preemptionx', severity: 'info', data: {} },
+      { bootEpoch: 1, seq: 183, ts: now + 7, kind: 'fault', severity: 'critical', data: {} },
+    ],
+  });
+
+  it('computes energy per quarter-hour and hour from the counter', () => {
+    const q = energyPerSite(store.sqlite, { interval: '15m', from: now, to: now + 3 * 3600_000 });
+    expect(q).toHaveLength(12);
+    expect(q[0]).toStrictEqual({ siteId: 'site_q', start: now, energyKWh: 14 }); // first bucket: last - first
+    expect(q.slice(1).every((r) => r.energyKWh === 15)).toBe(true);
+    const h = energyPerSite(store.sqlite, {
+      siteId: 'site_q',
+      interval: '1h',
+      from: now + 3600_000,
+      to: now + 3 * 3600_000,
+    });
+    expect(h.map((r) => r.energyKWh)).toStrictEqual([60, 60]);
+  });
+
+  it('downsamples a channel: raw when it fits, buckets otherwise', () => {
+    const raw = channelSeries(store.sqlite, {
+      gatewayId: gw,
+      channel: 'meter.energyImportKWh',
+      from: now,
+      to: now + 3600_000,
+      maxPoints: 100,
+    });
+    expect(raw?.source).toBe('raw');
+    expect(raw?.points).toHaveLength(60);
+    const ds = channelSeries(store.sqlite, {
+      gatewayId: gw,
+      channel: 'meter.energyImportKWh',
+      from: now,
+      to: now + 3 * 3600_000,
+      maxPoints: 12,
+    });
+    expect(ds?.source).toBe('rollup-900');
+    expect(ds?.points).toHaveLength(12);
+    expect(ds?.points[0]).toMatchObject({ t: now, min: 1000, max: 1014, count: 15 });
+    const fine = channelSeries(store.sqlite, {
+      gatewayId: gw,
+      channel: 'meter.energyImportKWh',
+      from: now,
+      to: now + 3600_000,
+      maxPoints: 10,
+    });
+    expect(fine?.source).toBe('raw');
+    expect(fine?.points).toHaveLength(10);
+    expect(
+      channelSeries(store.sqlite, { gatewayId: gw, channel: 'nope', from: 0, to: 1, maxPoints: 1 }),
+    ).toBeNull();
+  });
+
+  it('filters events by kind prefix, site and time', () => {
+    const all = listEvents(store.sqlite, { from: now, to: now + 10, limit: 100 });
+    expect(all.map((e) => e.kind)).toStrictEqual(['fault', 'preemptionx', 'preemption.asserted']);
+    const pre = listEvents(store.sqlite, {
+      kind: 'preemption',
+      siteId: 'site_q',
+      from: now,
+      to: now + 10,
+      limit: 100,
+    });
+    expect(pre).toHaveLength(1);
+    expect(pre[0]).toMatchObject({ gatewayId: gw, siteId: 'site_q', data: { approach: 2 } });
+    expect(listEvents(store.sqlite, { siteId: 'other', from: now, to: now + 10, limit: 100 })).toHaveLength(
+      0,
+    );
+  });
+});
