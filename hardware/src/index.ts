@@ -5,4 +5,5 @@ export * from './bench/index.ts';
 export * from './errors.ts';
 export * from './modbus/index.ts';
 export * from './priority/index.ts';
+export * from './profiles/index.ts';
 export * from './registers/index.ts';
