@@ -73,6 +73,15 @@ export const preemptionSchema = z.strictObject({
       minGapS: z.number().min(0).max(600).default(10),
       ratePerVehiclePerS: z.number().positive().max(100).default(10),
       selfTestMs: z.int().min(0).max(10_000).default(200),
+      /** A request is armed until its ETA falls inside this window, then the approach is asserted. */
+      etaWindowS: z.number().min(0).max(600).default(30),
+      /**
+       * After an output is switched off, conflicting approaches wait this long (and for the readback
+       * to show the contact open) before they may be asserted: the controller's own handover time.
+       */
+      releaseMs: z.int().min(0).max(10_000).default(300),
+      /** A relay's readback must follow its output within this time, or the contact is stuck (fault). */
+      readbackSettleMs: z.int().min(1).max(5_000).default(100),
     })
     .default({
       freshnessS: 2,
@@ -81,6 +90,9 @@ export const preemptionSchema = z.strictObject({
       minGapS: 10,
       ratePerVehiclePerS: 10,
       selfTestMs: 200,
+      etaWindowS: 30,
+      releaseMs: 300,
+      readbackSettleMs: 100,
     }),
 });
 export type PreemptionConfig = z.infer<typeof preemptionSchema>;

@@ -1,0 +1,167 @@
+import {
+  type DecodedFrame,
+  emptyDecodedFrame,
+  encodeSignedFrame,
+  type PriorityRequestFields,
+  readFrameFields,
+  type VehicleKeyPair,
+} from '@brana/hardware';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { distanceM, headingDiffDeg, RequestChecks } from './checks.ts';
+import { pointOnApproach, TEST_INTERSECTION_ID, TEST_KEYS, testPreemptionConfig } from './testing.ts';
+
+const NOW = 1_763_900_000_000;
+
+function fields(over: Partial<PriorityRequestFields> = {}): Omit<PriorityRequestFields, 'keyHint'> {
+  return {
+    type: 'request',
+    role: 'ambulance',
+    importance: 10,
+    inbound: 1,
+    outbound: 3,
+    requestId: 1,
+    counter: 1,
+    intersectionId: TEST_INTERSECTION_ID,
+    vehicleId: 77,
+    etaS: 20,
+    ...pointOnApproach(1, 300),
+    headingDeg: 180,
+    speedMps: 14,
+    generatedMs: NOW,
+    ...over,
+  };
+}
+
+function frame(key: VehicleKeyPair, over: Partial<PriorityRequestFields> = {}) {
+  const buf = encodeSignedFrame(fields(over), key.privateKey);
+  const f: DecodedFrame = readFrameFields(buf, 0, emptyDecodedFrame());
+  return { buf, f };
+}
+
+function run(checks: RequestChecks, key: VehicleKeyPair, over: Partial<PriorityRequestFields> = {}, at = 0) {
+  const { buf, f } = frame(key, over);
+  return checks.check(buf, 0, f, NOW + at, 1000 + at);
+}
+
+describe('request checks, one test per rejection reason', () => {
+  it('accepts a good ambulance request and names its approach and key', () => {
+    const c = new RequestChecks(testPreemptionConfig());
+    expect(run(c, TEST_KEYS.ambulance)).toBe('ok');
+    expect(c.approachIndex).toBe(0);
+    expect(c.keyId(c.keyIndex)).toBe('amb-1');
+    expect(c.accepted).toBe(1);
+  });
+
+  it('forged signature: a frame altered after signing, or signed by an unknown key', () => {
+    const c = new RequestChecks(testPreemptionConfig());
+    const { buf, f } = frame(TEST_KEYS.ambulance);
+    buf[60] = buf[60]! ^ 0x01; // inside the signature
+    expect(c.check(buf, 0, f, NOW, 1000)).toBe('signature');
+    expect(run(c, TEST_KEYS.stranger)).toBe('signature');
+    // The stranger claims the ambulance's key hint: the signature still fails.
+    const forged = encodeSignedFrame(
+      { ...fields(), keyHint: TEST_KEYS.ambulance.keyHint },
+      TEST_KEYS.stranger.privateKey,
+    );
+    expect(c.check(forged, 0, readFrameFields(forged, 0, emptyDecodedFrame()), NOW, 1000)).toBe('signature');
+    expect(c.rejected.signature).toBe(3);
+  });
+
+  it('revoked key', () => {
+    const c = new RequestChecks(testPreemptionConfig());
+    expect(run(c, TEST_KEYS.revoked)).toBe('revoked');
+    expect(c.rejected.revoked).toBe(1);
+  });
+
+  it('wrong role: a bus key claiming to be an ambulance', () => {
+    const c = new RequestChecks(testPreemptionConfig());
+    expect(run(c, TEST_KEYS.bus, { role: 'ambulance' })).toBe('role');
+    expect(run(c, TEST_KEYS.bus, { role: 'transit' })).toBe('ok');
+  });
+
+  it('stale: generated more than freshnessS before or after now', () => {
+    const c = new RequestChecks(testPreemptionConfig());
+    expect(run(c, TEST_KEYS.ambulance, { generatedMs: NOW - 2001 })).toBe('stale');
+    expect(run(c, TEST_KEYS.ambulance, { generatedMs: NOW + 2001, counter: 2 })).toBe('stale');
+    expect(run(c, TEST_KEYS.ambulance, { generatedMs: NOW - 1999, counter: 3 })).toBe('ok');
+  });
+
+  it('replay: the same or an older counter from the same vehicle', () => {
+    const c = new RequestChecks(testPreemptionConfig());
+    const { buf, f } = frame(TEST_KEYS.ambulance, { counter: 5 });
+    expect(c.check(buf, 0, f, NOW, 1000)).toBe('ok');
+    expect(c.check(buf, 0, f, NOW, 1200)).toBe('replay');
+    expect(run(c, TEST_KEYS.ambulance, { counter: 4 }, 300)).toBe('replay');
+    expect(run(c, TEST_KEYS.ambulance, { counter: 6 }, 400)).toBe('ok');
+    // Another vehicle under the same key has its own counter.
+    expect(run(c, TEST_KEYS.ambulance, { counter: 1, vehicleId: 78 }, 500)).toBe('ok');
+  });
+
+  it('wrong intersection', () => {
+    const c = new RequestChecks(testPreemptionConfig());
+    expect(run(c, TEST_KEYS.ambulance, { intersectionId: TEST_INTERSECTION_ID + 1 })).toBe('intersection');
+  });
+
+  it('out of corridor: wrong heading, too far away, or an unknown approach', () => {
+    const c = new RequestChecks(testPreemptionConfig());
+    expect(run(c, TEST_KEYS.ambulance, { headingDeg: 0, counter: 1 })).toBe('corridor');
+    expect(run(c, TEST_KEYS.ambulance, { ...pointOnApproach(1, 2000), counter: 2 })).toBe('corridor');
+    expect(run(c, TEST_KEYS.ambulance, { inbound: 9, counter: 3 })).toBe('corridor');
+    // A cancel comes after the stop line, facing elsewhere: still accepted.
+    expect(run(c, TEST_KEYS.ambulance, { type: 'cancel', headingDeg: 0, counter: 4 })).toBe('ok');
+    expect(c.rejected.corridor).toBe(3);
+  });
+
+  it('rate limit per vehicle: a burst beyond the bucket is rejected, then it refills', () => {
+    const c = new RequestChecks(testPreemptionConfig({ timing: { ratePerVehiclePerS: 5 } }));
+    const results: string[] = [];
+    for (let i = 1; i <= 8; i++) results.push(run(c, TEST_KEYS.ambulance, { counter: i }, i));
+    expect(results.filter((r) => r === 'ok')).toHaveLength(5);
+    expect(results.slice(5)).toEqual(['rate', 'rate', 'rate']);
+    expect(run(c, TEST_KEYS.ambulance, { counter: 20 }, 1000)).toBe('ok');
+    // A different vehicle has its own bucket.
+    expect(run(c, TEST_KEYS.ambulance2, { counter: 1 }, 9)).toBe('ok');
+  });
+
+  it('a flood of vehicles beyond the slot table is rejected as rate, old vehicles are forgotten', () => {
+    const c = new RequestChecks(testPreemptionConfig(), { maxVehicles: 4 });
+    for (let v = 0; v < 4; v++) expect(run(c, TEST_KEYS.ambulance, { vehicleId: v })).toBe('ok');
+    expect(run(c, TEST_KEYS.ambulance, { vehicleId: 99 })).toBe('rate');
+    expect(run(c, TEST_KEYS.ambulance, { vehicleId: 99, generatedMs: NOW + 5000 }, 5000)).toBe('ok');
+  });
+
+  it('checks in the order of the issue: the first failing check is the reason', () => {
+    const c = new RequestChecks(testPreemptionConfig());
+    // Revoked AND stale AND wrong intersection: revoked comes first.
+    expect(run(c, TEST_KEYS.revoked, { generatedMs: NOW - 10_000, intersectionId: 1 })).toBe('revoked');
+    // Wrong role AND stale: role first.
+    expect(run(c, TEST_KEYS.bus, { role: 'fire', generatedMs: NOW - 10_000 })).toBe('role');
+    // Stale AND wrong intersection: stale first.
+    expect(run(c, TEST_KEYS.ambulance, { generatedMs: NOW - 10_000, intersectionId: 1 })).toBe('stale');
+  });
+});
+
+describe('geometry helpers', () => {
+  it('heading difference is symmetric and within 0..180', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: 0, max: 360, noNaN: true }),
+        fc.double({ min: 0, max: 360, noNaN: true }),
+        (a, b) => {
+          const d = headingDiffDeg(a, b);
+          expect(d).toBeGreaterThanOrEqual(0);
+          expect(d).toBeLessThanOrEqual(180);
+          expect(Math.abs(d - headingDiffDeg(b, a))).toBeLessThan(1e-9);
+        },
+      ),
+    );
+    expect(headingDiffDeg(350, 10)).toBeCloseTo(20);
+  });
+
+  it('distance of the approach points matches what they were placed at', () => {
+    const p = pointOnApproach(2, 500);
+    expect(distanceM(p.latDeg, p.lonDeg, 49.1973, 16.6063)).toBeGreaterThan(495);
+    expect(distanceM(p.latDeg, p.lonDeg, 49.1973, 16.6063)).toBeLessThan(505);
+  });
+});
