@@ -166,7 +166,7 @@ export class ModbusCrcError extends ModbusError {
 }
 
 /** An answer arrived but was malformed: wrong length, wrong unit id, wrong function code. */
-export class ModbusFrameError extends ModbusError {
+export class ModbusBadResponseError extends ModbusError {
   readonly detail: string;
 
   constructor(request: ModbusRequestInfo, detail: string, cause?: unknown) {
@@ -174,7 +174,7 @@ export class ModbusFrameError extends ModbusError {
       request,
       `malformed answer (${detail}). Fix: check for a second master or a device answering for another unit id`,
       {
-        code: 'MODBUS_FRAME',
+        code: 'MODBUS_BAD_RESPONSE',
         retryable: true,
         cause,
       },

@@ -19,10 +19,17 @@ export { openSysfsGpio, SysfsGpio, type SysfsGpioOptions } from './gpio/sysfs-gp
 export { WireGpio, type WireGpioOptions } from './gpio/wire-gpio.ts';
 export { MODBUS_LIMITS, type ModbusClient, type ModbusRequestOptions } from './modbus/modbus-client.ts';
 export {
+  createMemorySerialPair,
+  type MemorySerialPairOptions,
+  MemorySerialPort,
+} from './serial/memory-serial.ts';
+export { NodeSerialPort, type NodeSerialPortOptions } from './serial/node-serial-port.ts';
+export { resolveSerialSettings, STANDARD_BAUD_RATES } from './serial/options.ts';
+export {
   bitsPerChar,
-  charTimeMs,
   DEFAULT_SERIAL_SETTINGS,
   type Parity,
   type SerialPort,
   type SerialSettings,
+  serialCharTimeMs,
 } from './serial/serial-port.ts';

@@ -2,7 +2,7 @@
 // profiles; the poller turns profile points into these calls.
 //
 // Failures reject with the typed errors of ../../errors.ts: ModbusTimeoutError,
-// ModbusExceptionError (with `exceptionCode`), ModbusCrcError, ModbusFrameError, PortClosedError.
+// ModbusExceptionError (with `exceptionCode`), ModbusCrcError, ModbusBadResponseError, PortClosedError.
 
 export interface ModbusRequestOptions {
   /** Overrides the client's default timeout for this request. */

@@ -24,7 +24,7 @@ export function bitsPerChar(settings: SerialSettings): number {
 }
 
 /** Time to send one character, ms. */
-export function charTimeMs(settings: SerialSettings): number {
+export function serialCharTimeMs(settings: SerialSettings): number {
   return (bitsPerChar(settings) * 1000) / settings.baudRate;
 }
 
