@@ -12,7 +12,7 @@ export {
   temperature,
   voltage,
 } from './builders.ts';
-export { checkProfileInvariants, simDependencies, simValueRange } from './invariants.ts';
+export { checkProfileInvariants, flowSimRange, simDependencies, simValueRange } from './invariants.ts';
 export { DEVICE_PROFILE_JSON_SCHEMA_PATH, renderDeviceProfileJsonSchema } from './json-schema.ts';
 export {
   type CatalogueCheck,

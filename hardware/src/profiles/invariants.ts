@@ -2,6 +2,7 @@ import type { ProfileIssue } from '../errors.ts';
 import { integerLimits, registerCount } from '../registers/index.ts';
 import type {
   DeviceProfile,
+  FlowSim,
   ModbusPoint,
   ModbusProfile,
   OpticalDetectorProfile,
@@ -47,7 +48,13 @@ export function simValueRange(point: ModbusPoint): [number, number] | undefined 
   const sim = point.sim;
   if (sim && 'walk' in sim) return [sim.walk.min, sim.walk.max];
   if (sim && 'constant' in sim && typeof sim.constant === 'number') return [sim.constant, sim.constant];
+  if (sim && 'flow' in sim) return flowSimRange(sim.flow);
   return point.range ? [point.range[0], point.range[1]] : undefined;
+}
+
+/** Bounds of a flow model's output, as its schema description defines them. */
+export function flowSimRange(flow: FlowSim['flow']): [number, number] {
+  return [flow.nightLeakM3H, 3 * flow.baseM3H + flow.nightLeakM3H];
 }
 
 function checkModbus(p: ModbusProfile): ProfileIssue[] {
@@ -404,7 +411,7 @@ function checkS0(p: S0Profile): ProfileIssue[] {
         ? Number(rate.constant)
         : 'walk' in rate
           ? rate.walk.max
-          : rate.flow.baseM3H * 3 + rate.flow.nightLeakM3H;
+          : flowSimRange(rate.flow)[1];
     const perHour = pulse.unit === 'kWh' ? maxRate / 1000 : maxRate;
     const pulsesPerS = (perHour * pulse.impulsesPerUnit) / 3600;
     if (pulsesPerS > 1000 / (2 * pulse.minPulseMs)) {

@@ -67,7 +67,11 @@ export const flowSim = z
     }),
     ...simBase,
   })
-  .describe('Water flow in m³/h: daytime draws around baseM3H, at night only nightLeakM3H');
+  .describe(
+    'Water flow in m³/h. Night (nightHours, local time): exactly nightLeakM3H. Day: draws of random length, ' +
+      'each a flow in [0, 3·baseM3H] with mean baseM3H, plus nightLeakM3H (a leak never stops). ' +
+      'So the served value always lies in [nightLeakM3H, 3·baseM3H + nightLeakM3H].',
+  );
 
 export const followSim = z
   .strictObject({

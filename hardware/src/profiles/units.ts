@@ -18,6 +18,7 @@ export const UNIT_SUFFIX = {
   'm3/h': 'M3H',
   l: 'L',
   s: 'S',
+  h: 'H',
   deg: 'Deg',
   '': '',
 } as const;
