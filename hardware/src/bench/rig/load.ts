@@ -2,7 +2,7 @@
 // naming the file, the line, the path inside it and the fix.
 
 import { readFileSync } from 'node:fs';
-import { isNode, LineCounter, parseDocument } from 'yaml';
+import { isMap, isNode, isScalar, LineCounter, parseDocument } from 'yaml';
 import { formatProfileIssue, HardwareError, type ProfileIssue } from '../../errors.ts';
 import type { Catalogue } from '../../profiles/index.ts';
 import { zodIssuesToProfileIssues } from '../../profiles/index.ts';
@@ -85,6 +85,12 @@ export function checkRig(rig: Rig, catalogue: Catalogue): ProfileIssue[] {
           message: `profile "${d.profile}" is a ${p.kind} device, not Modbus`,
           fix: `use one of: ${ids('modbus')}`,
         });
+      } else if (bus.type === 'rtu' && !p.bus.baudRates.includes(bus.baud)) {
+        issues.push({
+          path: `buses[${b}].baud`,
+          message: `${d.profile} (unit ${d.unit}) cannot run at ${bus.baud} Bd`,
+          fix: `set the bus baud to one every device supports; ${d.profile} supports ${p.bus.baudRates.join(', ')}`,
+        });
       }
     });
   });
@@ -138,10 +144,8 @@ export function validateRig(data: unknown, catalogue: Catalogue, file = '<rig>')
   if (!result.success) {
     const issues = zodIssuesToProfileIssues(result.error.issues).map((i) => ({
       ...i,
-      fix: i.fix.replace(
-        'schema/device-profile.schema.json lists the fields',
-        'hardware/README.md "Bench rig" lists the fields',
-      ),
+      // The profile machinery points at the profile JSON Schemas; rig fields are documented in the README.
+      fix: i.fix.replace(/\([^)]*schema[^)]*\)/i, '(hardware/README.md "Bench rig" lists the fields)'),
     }));
     throw new RigError(file, issues, result.error);
   }
@@ -176,6 +180,16 @@ export function parseRig(text: string, catalogue: Catalogue, file = '<rig>'): Ri
     const located = e.issues.map((issue) => {
       // Point at the deepest node of the path that exists in the document.
       const path = pathOf(issue.path);
+      const last = path[path.length - 1];
+      const parent = doc.getIn(path.slice(0, -1), true);
+      if (typeof last === 'string' && isMap(parent)) {
+        // Point at the key itself (an unknown or misspelt field), not its value.
+        const pair = parent.items.find((it) => isScalar(it.key) && it.key.value === last);
+        if (pair !== undefined && isScalar(pair.key) && pair.key.range) {
+          const pos = lines.linePos(pair.key.range[0]);
+          return { ...issue, line: pos.line, column: pos.col };
+        }
+      }
       for (let n = path.length; n >= 0; n--) {
         const node = doc.getIn(path.slice(0, n), true);
         if (isNode(node) && node.range) {

@@ -1,0 +1,78 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_PROFILES_DIR, loadCatalogue } from '../../profiles/index.ts';
+import { loadRigFile, parseRig, RigError } from './load.ts';
+
+const catalogue = loadCatalogue();
+const RIGS = join(DEFAULT_PROFILES_DIR, '..', 'rigs');
+
+function issuesOf(text: string): string {
+  try {
+    parseRig(text, catalogue, 'bad.yaml');
+  } catch (e) {
+    if (e instanceof RigError) return e.describeAll();
+    throw e;
+  }
+  throw new Error('rig was accepted');
+}
+
+describe('rig files', () => {
+  it('every rig in hardware/rigs is valid against the catalogue', () => {
+    const files = readdirSync(RIGS).filter((f) => f.endsWith('.yaml'));
+    expect(files).toEqual(expect.arrayContaining(['school.yaml', 'care-home.yaml', 'meters-tcp.yaml']));
+    for (const f of files) expect(loadRigFile(join(RIGS, f), catalogue).name).toBe(f.replace(/\.yaml$/, ''));
+  });
+
+  it('names the file, line, path and fix of an unknown profile', () => {
+    const text = [
+      'name: x',
+      'buses:',
+      '  - type: rtu',
+      '    name: ttyA',
+      '    devices:',
+      '      - { profile: eastron-sdm999, unit: 1 }',
+    ].join('\n');
+    expect(issuesOf(text)).toMatch(
+      /^bad\.yaml:6:\d+: buses\[0\]\.devices\[0\]\.profile: no device profile "eastron-sdm999"\. Fix: use one of: .*eastron-sdm630/,
+    );
+  });
+
+  it('rejects duplicate unit ids, a baud a device cannot do, a misspelt key and an S0 line with a Modbus profile', () => {
+    const text = [
+      'name: x',
+      'buses:',
+      '  - type: rtu',
+      '    name: ttyA',
+      '    baud: 19200',
+      '    devices:',
+      '      - { profile: eastron-sdm120, unit: 2 }',
+      '      - { profile: eastron-sdm630, unit: 2 }',
+      'wires:',
+      '  s0:',
+      '    - { line: s0.a, profile: eastron-sdm630 }',
+    ].join('\n');
+    const all = issuesOf(text);
+    expect(all).toMatch(/buses\[0\]\.devices\[1\]\.unit: unit id 2 is used twice on bus ttyA/);
+    expect(all).toMatch(
+      /buses\[0\]\.baud: eastron-sdm120 \(unit 2\) cannot run at 19200 Bd\. Fix: .*supports 1200, 2400, 4800, 9600/,
+    );
+    expect(all).toMatch(
+      /wires\.s0\[0\]\.profile: profile "eastron-sdm630" is a modbus device, not an S0 meter/,
+    );
+    expect(issuesOf('name: x\nbusses: []\n')).toMatch(/bad\.yaml:2:1: busses: unknown field "busses"/);
+  });
+
+  it('rejects a unit id outside 1-247 and bad YAML with its line', () => {
+    const text =
+      'name: x\nbuses:\n  - { type: tcp, name: t, port: 0, devices: [{ profile: eastron-sdm630, unit: 300 }] }\n';
+    expect(issuesOf(text)).toMatch(/buses\[0\]\.devices\[0\]\.unit/);
+    expect(issuesOf('name: [x\n')).toMatch(/^bad\.yaml:\d+:\d+: not valid YAML/);
+  });
+
+  it('reports a missing file in one line', () => {
+    expect(() => loadRigFile('/nonexistent/rig.yaml', catalogue)).toThrow(
+      /rig.yaml: cannot read the rig file \(ENOENT\)\. Fix: check the path/,
+    );
+  });
+});
