@@ -19,6 +19,12 @@ export { openSysfsGpio, SysfsGpio, type SysfsGpioOptions } from './gpio/sysfs-gp
 export { WireGpio, type WireGpioOptions } from './gpio/wire-gpio.ts';
 export { MODBUS_LIMITS, type ModbusClient, type ModbusRequestOptions } from './modbus/modbus-client.ts';
 export {
+  type ModbusRtuOptions,
+  ModbusSerialClient,
+  type ModbusTcpOptions,
+  mapModbusError,
+} from './modbus/modbus-serial-client.ts';
+export {
   createMemorySerialPair,
   type MemorySerialPairOptions,
   MemorySerialPort,
