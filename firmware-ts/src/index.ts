@@ -2,3 +2,4 @@
 // Modules are re-exported here as they land; append `export * from` lines, one per module.
 export * from './errors.ts';
 export * from './hal/index.ts';
+export * from './ipc/index.ts';

@@ -1,0 +1,245 @@
+// The agent side of the IPC link: a Unix stream socket server. Batches from one connection are
+// handed to `onBatch` strictly in order, and acked only after its promise resolved, i.e. after the
+// agent committed them to its journal. A batch that fails to commit is not acked; the connection
+// is closed and the firmware resends it after reconnecting.
+import { lstatSync, unlinkSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { IpcFrameError, IpcMessageError, IpcUsageError } from './errors.ts';
+import { encodeFrame, FrameDecoder, IPC_PROTOCOL_VERSION, parseFrameJson } from './frame.ts';
+import { agentRecordSchema, IPC_SOURCES, type IpcSource, type SequencedRecord } from './records.ts';
+
+export interface IpcServerOptions {
+  socketPath: string;
+  /** Commit the records; resolve only when they are durable. Rejecting leaves them unacked. */
+  onBatch: (records: SequencedRecord[]) => Promise<void>;
+  /** A connection broke the protocol (garbage, bad hello) and was closed. */
+  onProtocolError?: (error: Error, peer: { source?: IpcSource }) => void;
+  /** One record failed validation; it is acked (so it cannot block the link) but not journalled. */
+  onInvalidRecord?: (
+    error: IpcMessageError,
+    peer: { source: IpcSource; bootEpoch: number; seq: number },
+  ) => void;
+  /** onBatch rejected; the connection is closed so that the firmware resends. */
+  onCommitError?: (error: unknown) => void;
+}
+
+export interface IpcConnectionInfo {
+  source: IpcSource | undefined;
+  bootEpoch: number | undefined;
+  ackedSeq: number;
+}
+
+export interface IpcServer {
+  readonly socketPath: string;
+  connections(): IpcConnectionInfo[];
+  close(): Promise<void>;
+}
+
+/** Listens on `socketPath` (a stale socket file from a crashed agent is removed first). */
+export async function createIpcServer(options: IpcServerOptions): Promise<IpcServer> {
+  removeStaleSocket(options.socketPath);
+  const conns = new Set<Connection>();
+  const server = createServer((socket) => {
+    const conn = new Connection(socket, options);
+    conns.add(conn);
+    socket.on('close', () => conns.delete(conn));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err) =>
+      reject(
+        new IpcUsageError(
+          `cannot listen on ${options.socketPath} (${(err as Error).message})`,
+          'check that the directory exists and is writable, and that no other agent is running',
+          err,
+        ),
+      ),
+    );
+    server.listen(options.socketPath, () => resolve());
+  });
+  return {
+    socketPath: options.socketPath,
+    connections: () => [...conns].map((c) => c.info()),
+    close: () => closeServer(server, conns, options.socketPath),
+  };
+}
+
+function removeStaleSocket(path: string): void {
+  try {
+    const st = lstatSync(path);
+    if (!st.isSocket()) {
+      throw new IpcUsageError(`${path} exists and is not a socket`, 'remove it or choose another socketPath');
+    }
+    unlinkSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
+async function closeServer(server: Server, conns: Set<Connection>, path: string): Promise<void> {
+  for (const c of conns) c.destroy();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
+  }
+}
+
+class Connection {
+  readonly #socket: Socket;
+  readonly #opts: IpcServerOptions;
+  readonly #decoder = new FrameDecoder();
+  #source: IpcSource | undefined;
+  #bootEpoch: number | undefined;
+  #expectedSeq = 0;
+  #ackedSeq = 0;
+  #chain: Promise<void> = Promise.resolve();
+  #dead = false;
+
+  constructor(socket: Socket, opts: IpcServerOptions) {
+    this.#socket = socket;
+    this.#opts = opts;
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('error', () => this.destroy());
+  }
+
+  info(): IpcConnectionInfo {
+    return { source: this.#source, bootEpoch: this.#bootEpoch, ackedSeq: this.#ackedSeq };
+  }
+
+  destroy(): void {
+    this.#dead = true;
+    this.#socket.destroy();
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#dead) return;
+    try {
+      for (const frame of this.#decoder.push(chunk)) {
+        const body = parseFrameJson(frame);
+        if (frame.type === 'hello') this.#hello(body, frame.offset);
+        else if (frame.type === 'batch') this.#batch(body, frame.offset);
+        else
+          throw new IpcFrameError(
+            frame.offset,
+            `unexpected ${frame.type} frame from firmware`,
+            'restart the firmware process',
+          );
+      }
+    } catch (err) {
+      this.#protocolError(err as Error);
+    }
+  }
+
+  #protocolError(err: Error): void {
+    const code = (err as { code?: string }).code ?? 'IPC_PROTOCOL';
+    this.#opts.onProtocolError?.(err, { source: this.#source });
+    if (!this.#socket.destroyed) {
+      this.#socket.end(encodeFrame('error', JSON.stringify({ code, message: err.message })));
+    }
+    this.#dead = true;
+    setTimeout(() => this.#socket.destroy(), 100).unref();
+  }
+
+  #hello(body: unknown, offset: number): void {
+    const b = body as { protocol?: unknown; source?: unknown; bootEpoch?: unknown };
+    if (this.#source !== undefined) {
+      throw new IpcFrameError(offset, 'second hello on one connection', 'send hello once per connection');
+    }
+    if (b.protocol !== IPC_PROTOCOL_VERSION) {
+      throw new IpcMessageError(
+        'hello.protocol',
+        `is ${String(b.protocol)}, expected ${IPC_PROTOCOL_VERSION}`,
+        'run the same Brána version on firmware and agent',
+      );
+    }
+    if (!IPC_SOURCES.includes(b.source as IpcSource)) {
+      throw new IpcMessageError(
+        'hello.source',
+        `"${String(b.source)}" is unknown`,
+        `use one of ${IPC_SOURCES.join(', ')}`,
+      );
+    }
+    if (typeof b.bootEpoch !== 'number' || !Number.isSafeInteger(b.bootEpoch) || b.bootEpoch < 0) {
+      throw new IpcMessageError(
+        'hello.bootEpoch',
+        `${String(b.bootEpoch)} is not a non-negative integer`,
+        'use the process start time in ms',
+      );
+    }
+    this.#source = b.source as IpcSource;
+    this.#bootEpoch = b.bootEpoch;
+  }
+
+  #batch(body: unknown, offset: number): void {
+    const source = this.#source;
+    const bootEpoch = this.#bootEpoch;
+    if (source === undefined || bootEpoch === undefined) {
+      throw new IpcFrameError(offset, 'batch before hello', 'send a hello frame first');
+    }
+    const b = body as { first?: unknown; records?: unknown };
+    if (typeof b.first !== 'number' || !Number.isSafeInteger(b.first) || b.first < 1) {
+      throw new IpcMessageError(
+        'batch.first',
+        `${String(b.first)} is not a positive integer`,
+        'number records from 1',
+      );
+    }
+    if (!Array.isArray(b.records) || b.records.length === 0) {
+      throw new IpcMessageError(
+        'batch.records',
+        'is not a non-empty array',
+        'send at least one record per batch',
+      );
+    }
+    // A new connection starts wherever the client's unacked records start.
+    if (this.#expectedSeq !== 0 && b.first !== this.#expectedSeq) {
+      throw new IpcMessageError(
+        'batch.first',
+        `is ${b.first}, expected ${this.#expectedSeq}`,
+        'send batches in order without gaps',
+      );
+    }
+    const first = b.first;
+    const raw = b.records as unknown[];
+    const lastSeq = first + raw.length - 1;
+    this.#expectedSeq = lastSeq + 1;
+    const good: SequencedRecord[] = [];
+    for (let i = 0; i < raw.length; i++) {
+      const parsed = agentRecordSchema.safeParse(raw[i]);
+      if (parsed.success) {
+        good.push({ source, bootEpoch, seq: first + i, record: parsed.data });
+      } else {
+        const issue = parsed.error.issues[0];
+        const path = `records[${i}]${issue?.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('') ?? ''}`;
+        this.#opts.onInvalidRecord?.(
+          new IpcMessageError(path, issue?.message ?? 'invalid', 'fix the firmware that built this record'),
+          { source, bootEpoch, seq: first + i },
+        );
+      }
+    }
+    this.#chain = this.#chain.then(async () => {
+      if (this.#dead) return;
+      try {
+        if (good.length > 0) await this.#opts.onBatch(good);
+      } catch (err) {
+        this.#opts.onCommitError?.(err);
+        if (!this.#dead) {
+          const e = err as { code?: string; message?: string };
+          this.#socket.end(
+            encodeFrame(
+              'error',
+              JSON.stringify({ code: e.code ?? 'COMMIT_FAILED', message: e.message ?? String(err) }),
+            ),
+          );
+          this.#dead = true;
+          setTimeout(() => this.#socket.destroy(), 100).unref();
+        }
+        return;
+      }
+      if (this.#dead || this.#socket.destroyed) return;
+      this.#ackedSeq = lastSeq;
+      this.#socket.write(encodeFrame('ack', JSON.stringify({ seq: lastSeq })));
+    });
+  }
+}
