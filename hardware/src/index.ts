@@ -2,6 +2,7 @@
 // Modules are re-exported here as they land.
 
 export * from './bench/index.ts';
+export * from './boards/index.ts';
 export * from './errors.ts';
 export * from './modbus/index.ts';
 export * from './priority/index.ts';

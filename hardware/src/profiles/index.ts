@@ -22,7 +22,9 @@ export {
   listProfileFiles,
   loadCatalogue,
   loadProfileFile,
+  loadYamlFileWith,
   parseProfile,
+  parseYamlWith,
   validateProfile,
   zodIssuesToProfileIssues,
 } from './loader.ts';

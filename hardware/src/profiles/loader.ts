@@ -38,7 +38,8 @@ export function zodIssuesToProfileIssues(
   for (const iss of issues) {
     const path = [...prefix, ...iss.path];
     const at = formatPath(path);
-    const field = String(path[path.length - 1] ?? 'value');
+    const last = path[path.length - 1];
+    const field = typeof last === 'string' ? last : at === '' ? 'the document' : at;
     switch (iss.code) {
       case 'invalid_type': {
         if (isMissing(iss)) {
@@ -61,7 +62,7 @@ export function zodIssuesToProfileIssues(
           out.push({
             path: formatPath([...path, k]),
             message: `unknown field "${k}"`,
-            fix: 'remove it or correct its spelling (schema/device-profile.schema.json lists the fields)',
+            fix: 'remove it or correct its spelling (the JSON Schemas in hardware/schema/ list the fields)',
           });
         }
         break;
@@ -132,7 +133,7 @@ function unionIssues(iss: z.core.$ZodIssueInvalidUnion, path: Path): ProfileIssu
       message: isSim ? 'not a sim model' : iss.message,
       fix: isSim
         ? `use exactly one of ${SIM_MODELS.map((m) => `{ ${m}: … }`).join(', ')} (see the README "Sim models")`
-        : 'see schema/device-profile.schema.json for the accepted forms',
+        : 'see the JSON Schemas in hardware/schema/ for the accepted forms',
     },
   ];
 }
@@ -204,8 +205,15 @@ export function validateProfile(data: unknown, file = '<profile>'): DeviceProfil
   return profile;
 }
 
-/** Parses and validates YAML text; issues carry line and column in `file`. */
-export function parseProfile(text: string, file = '<profile>'): DeviceProfile {
+/**
+ * Parses YAML text and hands the data to `validate`; YAML syntax errors and the ProfileErrors that
+ * `validate` throws come back with line and column in `file`. Shared by device, board and rig files.
+ */
+export function parseYamlWith<T>(
+  text: string,
+  file: string,
+  validate: (data: unknown, file: string) => T,
+): T {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -224,15 +232,15 @@ export function parseProfile(text: string, file = '<profile>'): DeviceProfile {
     );
   }
   try {
-    return validateProfile(doc.toJS(), file);
+    return validate(doc.toJS(), file);
   } catch (e) {
     if (e instanceof ProfileError) throw new ProfileError(file, locate(doc, lines, [...e.issues]), e.cause);
     throw e;
   }
 }
 
-/** Reads, parses and validates one profile file. */
-export function loadProfileFile(path: string): DeviceProfile {
+/** Reads a YAML file and validates it with `validate` (see parseYamlWith). */
+export function loadYamlFileWith<T>(path: string, validate: (data: unknown, file: string) => T): T {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -249,7 +257,17 @@ export function loadProfileFile(path: string): DeviceProfile {
       e,
     );
   }
-  return parseProfile(text, path);
+  return parseYamlWith(text, path, validate);
+}
+
+/** Parses and validates YAML text; issues carry line and column in `file`. */
+export function parseProfile(text: string, file = '<profile>'): DeviceProfile {
+  return parseYamlWith(text, file, validateProfile);
+}
+
+/** Reads, parses and validates one profile file. */
+export function loadProfileFile(path: string): DeviceProfile {
+  return loadYamlFileWith(path, validateProfile);
 }
 
 /** Profile files under `dir`, skipping names starting with `_` (the template) or `.`. */
