@@ -1,5 +1,6 @@
 // The behaviour every ModbusClient must show against a server holding CONTRACT_MAP on `unitId`
 // and ignoring `silentUnitId`. Servers built with contractServerVector() serve exactly that map.
+import type { ModbusHandler, ModbusRequest, ModbusResponse } from '@brana/hardware';
 import { describe, expect, it } from 'vitest';
 import { HalConfigError, ModbusExceptionError, ModbusTimeoutError, PortClosedError } from '../../errors.ts';
 import type { ModbusClient } from '../modbus/modbus-client.ts';
@@ -60,6 +61,49 @@ export function contractServerVector(): ContractVector {
     setCoil: (a, v) => {
       check(a);
       coils[a] = v;
+    },
+  };
+}
+
+/**
+ * CONTRACT_MAP as a handler for the bench simulators of @brana/hardware (RtuSlave, ModbusTcpServer),
+ * answering illegal data address (2) outside 0..99 as the modbus-serial vector does.
+ */
+export function contractModbusHandler(): ModbusHandler {
+  const v = contractServerVector();
+  const span = (address: number, n: number) => Array.from({ length: n }, (_, i) => address + i);
+  const handle = (r: ModbusRequest): ModbusResponse => {
+    switch (r.fc) {
+      case 1:
+        return { fc: 1, bits: span(r.address, r.quantity).map(v.getCoil) };
+      case 2:
+        return { fc: 2, bits: span(r.address, r.quantity).map(v.getDiscreteInput) };
+      case 3:
+        return { fc: 3, registers: span(r.address, r.quantity).map(v.getHoldingRegister) };
+      case 4:
+        return { fc: 4, registers: span(r.address, r.quantity).map(v.getInputRegister) };
+      case 5:
+        v.setCoil(r.address, r.value);
+        return r;
+      case 6:
+        v.setRegister(r.address, r.value);
+        return r;
+      case 15:
+        r.values.forEach((b, i) => v.setCoil(r.address + i, b));
+        return { fc: 15, address: r.address, quantity: r.values.length };
+      case 16:
+        r.values.forEach((w, i) => v.setRegister(r.address + i, w));
+        return { fc: 16, address: r.address, quantity: r.values.length };
+    }
+  };
+  return {
+    handle(r) {
+      try {
+        return handle(r);
+      } catch (e) {
+        const code = (e as { modbusErrorCode?: number }).modbusErrorCode ?? 4;
+        return { fc: r.fc, exception: code };
+      }
     },
   };
 }

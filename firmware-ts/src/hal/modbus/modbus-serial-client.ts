@@ -270,6 +270,17 @@ export class ModbusSerialClient implements ModbusClient {
     });
   }
 
+  /**
+   * A new RTU frame starts after line silence, so bytes left from an earlier transaction (a frame
+   * cut short by noise, a late answer to a timed-out request) must not prefix the next answer.
+   * modbus-serial 8's buffered RTU port keeps them in `_buffer` and would report the next answer
+   * as a CRC error; clear it before each request. TCP ports have no such buffer.
+   */
+  #discardStaleBytes(): void {
+    const port = (this.#client as unknown as { _port?: { _buffer?: Buffer } })._port;
+    if (port !== undefined && Buffer.isBuffer(port._buffer)) port._buffer = Buffer.alloc(0);
+  }
+
   #run<T>(
     unitId: number,
     functionCode: number,
@@ -285,6 +296,7 @@ export class ModbusSerialClient implements ModbusClient {
         throw new PortClosedError(this.target, 'the connection is closed');
       this.#client.setID(unitId);
       this.#client.setTimeout(timeoutMs);
+      this.#discardStaleBytes();
       try {
         return await call(this.#client);
       } catch (e) {
