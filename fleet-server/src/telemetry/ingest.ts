@@ -41,7 +41,7 @@ export class TelemetryStore {
   private readonly channelCache = new Map<string, { id: number; unit: string | null; kind: string | null }>();
   private readonly ingestTx: (gatewayNum: number, batch: IngestBatch, now: number) => TelemetryAck;
 
-  constructor(private readonly sqlite: Database.Database) {
+  constructor(sqlite: Database.Database) {
     this.insertReading = sqlite.prepare(
       'INSERT OR IGNORE INTO readings (gateway_num, boot_epoch, seq, channel_id, ts, value, quality) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );

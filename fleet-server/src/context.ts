@@ -1,0 +1,40 @@
+// What every part of a running fleet server shares: the database, the server key, telemetry,
+// rollouts, the live gateway sessions and an event bus for pages that show live values.
+
+import type { KeyObject } from 'node:crypto';
+import type { EventEmitter } from 'node:events';
+import type { ConfigValidator } from './configs/index.ts';
+import type { FleetDatabase, FleetDb } from './db/index.ts';
+import type { GatewayHub } from './gateway-link/hub.ts';
+import type { EventRecordInput, ReadingRecord } from './protocol/index.ts';
+import type { RolloutService } from './rollouts/service.ts';
+import type { TelemetryStore } from './telemetry/index.ts';
+
+export interface Logger {
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
+
+/** Events on FleetContext.bus, for live pages (the console) and tests. */
+export interface FleetBusEvents {
+  telemetry: [{ gatewayId: string; readings: readonly ReadingRecord[]; events: readonly EventRecordInput[] }];
+  gateway: [{ gatewayId: string; online: boolean }];
+  apply: [{ gatewayId: string; version: number; state: string }];
+  rollout: [{ rolloutId: string }];
+}
+
+export interface FleetContext {
+  database: FleetDatabase;
+  db: FleetDb;
+  serverKey: { privateKey: KeyObject; publicKey: string };
+  telemetry: TelemetryStore;
+  rollouts: RolloutService;
+  hub: GatewayHub;
+  validateConfig: ConfigValidator;
+  bus: EventEmitter<FleetBusEvents>;
+  now(): number;
+  log: Logger;
+}

@@ -1,0 +1,334 @@
+// Live gateway sessions over WebSocket: signed challenge, reconcile on hello, apply reports,
+// telemetry with acks. One session per gateway; a newer one replaces the older.
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { eq } from 'drizzle-orm';
+import { WebSocket, WebSocketServer } from 'ws';
+import { getConfigDocument } from '../configs/index.ts';
+import type { FleetContext } from '../context.ts';
+import { gateways } from '../db/schema.ts';
+import {
+  type ApplyMessage,
+  CLOSE_CODES,
+  gatewayMessageSchema,
+  type HelloMessage,
+  newNonce,
+  PROTOCOL_VERSION,
+  parseWire,
+  type ServerMessage,
+  type SessionRefusalReason,
+  type SignedConfigDocument,
+  signServerProof,
+  type TelemetryMessage,
+  verifySessionProof,
+} from '../protocol/index.ts';
+
+export interface HubOptions {
+  heartbeatS?: number;
+  authTimeoutMs?: number;
+  maxPayloadBytes?: number;
+}
+
+interface Session {
+  ws: WebSocket;
+  gatewayId: string;
+  gatewayNum: number;
+  sessionId: string;
+  lastMessageAt: number;
+  lastSeenWrittenAt: number;
+}
+
+export class GatewayHub {
+  private readonly wss: WebSocketServer;
+  private readonly sessions = new Map<string, Session>();
+  private readonly heartbeatS: number;
+  private readonly authTimeoutMs: number;
+  private readonly sweep: NodeJS.Timeout;
+  private ctx: FleetContext | null = null;
+
+  constructor(options: HubOptions = {}) {
+    this.heartbeatS = options.heartbeatS ?? 20;
+    this.authTimeoutMs = options.authTimeoutMs ?? 10_000;
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: options.maxPayloadBytes ?? 8 * 1024 * 1024,
+    });
+    this.wss.on('connection', (ws) => this.onConnection(ws));
+    // Drop sessions silent for three heartbeats: a half-open TCP connection would otherwise linger.
+    this.sweep = setInterval(() => {
+      const limit = Date.now() - 3 * this.heartbeatS * 1000;
+      for (const s of this.sessions.values()) if (s.lastMessageAt < limit) s.ws.terminate();
+    }, this.heartbeatS * 1000);
+    this.sweep.unref();
+  }
+
+  bind(ctx: FleetContext): void {
+    this.ctx = ctx;
+  }
+
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, req));
+  }
+
+  isOnline(gatewayId: string): boolean {
+    return this.sessions.has(gatewayId);
+  }
+
+  onlineIds(): string[] {
+    return [...this.sessions.keys()];
+  }
+
+  /** Sends a desired config to a gateway online now; false when it is not connected. */
+  push(gatewayId: string, doc: SignedConfigDocument): boolean {
+    const s = this.sessions.get(gatewayId);
+    if (!s || s.ws.readyState !== WebSocket.OPEN) return false;
+    this.send(s.ws, { type: 'desired', document: doc });
+    return true;
+  }
+
+  /** Closes a live session of a revoked gateway. */
+  disconnect(gatewayId: string, code: number, reason: string): void {
+    const s = this.sessions.get(gatewayId);
+    if (s) s.ws.close(code, reason);
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.sweep);
+    for (const client of this.wss.clients) client.terminate();
+    await new Promise<void>((r) => this.wss.close(() => r()));
+  }
+
+  private send(ws: WebSocket, msg: ServerMessage): void {
+    ws.send(JSON.stringify(msg));
+  }
+
+  private refuse(ws: WebSocket, reason: SessionRefusalReason, message: string, code: number): void {
+    this.send(ws, { type: 'session', accepted: false, reason, message });
+    ws.close(code, reason);
+  }
+
+  private onConnection(ws: WebSocket): void {
+    const ctx = this.ctx;
+    if (!ctx) {
+      ws.close(1011, 'server not ready');
+      return;
+    }
+    const nonce = newNonce();
+    let session: Session | null = null;
+    const authTimer = setTimeout(
+      () => ws.close(CLOSE_CODES.challengeTimeout, 'no answer to the challenge'),
+      this.authTimeoutMs,
+    );
+    this.send(ws, { type: 'challenge', nonce, protocol: PROTOCOL_VERSION, serverTime: ctx.now() });
+
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) {
+        this.send(ws, {
+          type: 'error',
+          code: 'protocol',
+          message: 'send JSON text frames, not binary',
+          path: '(root)',
+        });
+        return;
+      }
+      const parsed = parseWire(gatewayMessageSchema, data.toString('utf8'));
+      if (!parsed.ok) {
+        const issue = parsed.issues[0]!;
+        this.send(ws, { type: 'error', code: 'bad-message', message: issue.message, path: issue.path });
+        if (!session) ws.close(CLOSE_CODES.protocolError, 'bad message before auth');
+        return;
+      }
+      const msg = parsed.value;
+      if (!session) {
+        if (msg.type !== 'auth') {
+          this.refuse(
+            ws,
+            'protocol',
+            'answer the challenge with an auth message first',
+            CLOSE_CODES.protocolError,
+          );
+          return;
+        }
+        clearTimeout(authTimer);
+        if (msg.nonce !== nonce) {
+          this.refuse(ws, 'bad-nonce', 'the nonce is not the one this server sent', CLOSE_CODES.authFailed);
+          return;
+        }
+        const gw = ctx.db.select().from(gateways).where(eq(gateways.id, msg.gatewayId)).get();
+        if (!gw) {
+          this.refuse(
+            ws,
+            'unknown-gateway',
+            'this gateway is not enrolled here; enrol it with a claim token',
+            CLOSE_CODES.authFailed,
+          );
+          return;
+        }
+        if (gw.status === 'revoked') {
+          this.refuse(
+            ws,
+            'revoked',
+            'this gateway was revoked by an operator; re-enrol it with a new claim token',
+            CLOSE_CODES.revoked,
+          );
+          return;
+        }
+        if (!verifySessionProof(msg.gatewayId, nonce, msg.signature, gw.publicKey)) {
+          this.refuse(
+            ws,
+            'bad-signature',
+            'the challenge signature does not verify with the enrolled key',
+            CLOSE_CODES.authFailed,
+          );
+          return;
+        }
+        const now = ctx.now();
+        session = {
+          ws,
+          gatewayId: gw.id,
+          gatewayNum: gw.num,
+          sessionId: newNonce().slice(0, 22),
+          lastMessageAt: Date.now(),
+          lastSeenWrittenAt: now,
+        };
+        const old = this.sessions.get(gw.id);
+        this.sessions.set(gw.id, session);
+        if (old) old.ws.close(CLOSE_CODES.replaced, 'replaced by a newer session');
+        ctx.db.update(gateways).set({ lastSeenAt: now }).where(eq(gateways.id, gw.id)).run();
+        this.send(ws, {
+          type: 'session',
+          accepted: true,
+          sessionId: session.sessionId,
+          serverSignature: signServerProof(gw.id, msg.clientNonce, ctx.serverKey.privateKey),
+          heartbeatS: this.heartbeatS,
+        });
+        ctx.bus.emit('gateway', { gatewayId: gw.id, online: true });
+        return;
+      }
+      session.lastMessageAt = Date.now();
+      try {
+        this.onMessage(ctx, session, msg);
+      } catch (err) {
+        ctx.log.error('gateway message failed', {
+          gatewayId: session.gatewayId,
+          type: msg.type,
+          error: String(err),
+        });
+        this.send(ws, {
+          type: 'error',
+          code: 'internal',
+          message: 'the server could not process this message; resend it later',
+          path: '(root)',
+        });
+      }
+    });
+
+    ws.on('close', () => {
+      clearTimeout(authTimer);
+      if (session && this.sessions.get(session.gatewayId) === session) {
+        this.sessions.delete(session.gatewayId);
+        try {
+          ctx.db
+            .update(gateways)
+            .set({ lastSeenAt: ctx.now() })
+            .where(eq(gateways.id, session.gatewayId))
+            .run();
+        } catch {
+          // the database may already be closed during shutdown
+        }
+        ctx.bus.emit('gateway', { gatewayId: session.gatewayId, online: false });
+      }
+    });
+    ws.on('error', () => ws.terminate());
+  }
+
+  private onMessage(ctx: FleetContext, s: Session, msg: ReturnType<typeof gatewayMessageSchema.parse>): void {
+    switch (msg.type) {
+      case 'hello':
+        this.onHello(ctx, s, msg);
+        return;
+      case 'apply':
+        this.onApply(ctx, s, msg);
+        return;
+      case 'telemetry':
+        this.onTelemetry(ctx, s, msg);
+        return;
+      case 'ping':
+        this.send(s.ws, { type: 'pong', t: msg.t });
+        return;
+      case 'pong':
+        return;
+      case 'auth':
+        this.send(s.ws, {
+          type: 'error',
+          code: 'protocol',
+          message: 'this session is already authenticated',
+          path: 'type',
+        });
+        return;
+    }
+  }
+
+  /** Reconcile: store what the gateway runs, answer with what it should run and the acks held. */
+  private onHello(ctx: FleetContext, s: Session, msg: HelloMessage): void {
+    const now = ctx.now();
+    ctx.db
+      .update(gateways)
+      .set({
+        runningVersion: msg.running?.version ?? null,
+        runningHash: msg.running?.hash ?? null,
+        bootEpoch: msg.bootEpoch,
+        agentVersion: msg.agentVersion,
+        lastSeenAt: now,
+      })
+      .where(eq(gateways.id, s.gatewayId))
+      .run();
+    const gw = ctx.db
+      .select({ desired: gateways.desiredVersion })
+      .from(gateways)
+      .where(eq(gateways.id, s.gatewayId))
+      .get();
+    const doc = gw?.desired ? getConfigDocument(ctx.db, gw.desired) : null;
+    this.send(s.ws, { type: 'desired', document: doc });
+    this.send(s.ws, { type: 'ack', acks: ctx.telemetry.watermarks(s.gatewayNum) });
+    if (doc) {
+      const runsIt = msg.running?.version === doc.version && msg.running.hash === doc.hash;
+      // A gateway that applied while its report was lost (outage) counts as applied now.
+      ctx.rollouts.report(s.gatewayId, doc.version, runsIt ? 'applied' : 'delivered');
+    }
+  }
+
+  private onApply(ctx: FleetContext, s: Session, msg: ApplyMessage): void {
+    const now = ctx.now();
+    const set: Partial<typeof gateways.$inferInsert> = {
+      applyState: msg.state,
+      applyUpdatedAt: now,
+      lastSeenAt: now,
+    };
+    if (msg.state === 'applied') {
+      set.runningVersion = msg.version;
+      set.runningHash = msg.hash;
+    }
+    ctx.db.update(gateways).set(set).where(eq(gateways.id, s.gatewayId)).run();
+    const state = msg.state === 'staged' || msg.state === 'trial' ? 'delivered' : msg.state;
+    ctx.rollouts.report(s.gatewayId, msg.version, state, msg.errors);
+    ctx.bus.emit('apply', { gatewayId: s.gatewayId, version: msg.version, state: msg.state });
+  }
+
+  private onTelemetry(ctx: FleetContext, s: Session, msg: TelemetryMessage): void {
+    const ack = ctx.telemetry.ingest(s.gatewayNum, msg);
+    this.send(s.ws, {
+      type: 'ack',
+      ...(msg.batchId === undefined ? {} : { batchId: msg.batchId }),
+      acks: ack.acks,
+    });
+    const now = ctx.now();
+    if (now - s.lastSeenWrittenAt > 60_000) {
+      s.lastSeenWrittenAt = now;
+      ctx.db.update(gateways).set({ lastSeenAt: now }).where(eq(gateways.id, s.gatewayId)).run();
+    }
+    if (ctx.bus.listenerCount('telemetry') > 0) {
+      ctx.bus.emit('telemetry', { gatewayId: s.gatewayId, readings: msg.readings, events: msg.events });
+    }
+  }
+}
