@@ -205,8 +205,10 @@ export class RtuSlave {
   private receive(chunk: Buffer): void {
     const now = performance.now();
     if (this.framer.pending() === 0) {
-      // The line is silent for t3.5 after our last answer before a request can start.
-      this.rxStartMs = Math.max(now - chunk.length * this.charMs, this.lastTxEndMs + this.t35);
+      // A master writes a whole request to the pty at once: on a real line its first byte starts
+      // now and its last ends one frame time later. The line is silent for t3.5 after our last
+      // answer before a request can start.
+      this.rxStartMs = Math.max(now, this.lastTxEndMs + this.t35);
     }
     this.enqueue(this.framer.push(chunk), now);
     clearTimeout(this.idleTimer);
