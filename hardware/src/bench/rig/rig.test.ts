@@ -1,5 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PROFILES_DIR, loadCatalogue } from '../../profiles/index.ts';
 import { loadRigFile, parseRig, RigError } from './load.ts';
@@ -73,6 +74,38 @@ describe('rig files', () => {
   it('reports a missing file in one line', () => {
     expect(() => loadRigFile('/nonexistent/rig.yaml', catalogue)).toThrow(
       /rig.yaml: cannot read the rig file \(ENOENT\)\. Fix: check the path/,
+    );
+  });
+});
+
+describe('rig parser on arbitrary input', () => {
+  it('either returns a rig or throws a RigError naming the file; never anything else', () => {
+    const fragments = [
+      'name: x',
+      'buses:',
+      '  - type: rtu',
+      '    name: a',
+      '    devices: []',
+      'wires: {}',
+      ': :',
+      '- [',
+      'port: -1',
+      '\t',
+    ];
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.constantFrom(...fragments), fc.string({ maxLength: 20 })), { maxLength: 8 }),
+        (parts) => {
+          try {
+            parseRig(parts.join('\n'), catalogue, 'fuzz.yaml');
+          } catch (e) {
+            expect(e).toBeInstanceOf(RigError);
+            expect((e as RigError).message).toMatch(/^fuzz\.yaml/);
+            expect((e as RigError).message).toMatch(/Fix: /);
+          }
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 });
