@@ -1,3 +1,4 @@
 // gateway: public surface of the package.
 // Modules are re-exported here as they land.
-export {};
+export * from './errors.ts';
+export * from './journal/index.ts';
