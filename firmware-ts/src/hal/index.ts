@@ -3,6 +3,15 @@
 export { type Clock, sleepMs, type TimerHandle } from './clock/clock.ts';
 export { RealClock, type RealClockOptions } from './clock/real-clock.ts';
 export { VirtualClock, type VirtualClockOptions } from './clock/virtual-clock.ts';
+export {
+  createHal,
+  type Hal,
+  type HalConfig,
+  type HalDependencies,
+  halConfigSchema,
+  type ModbusConnection,
+  parseHalConfig,
+} from './create-hal.ts';
 export type {
   DigitalInput,
   DigitalInputOptions,

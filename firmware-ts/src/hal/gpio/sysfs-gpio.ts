@@ -3,7 +3,7 @@
 // the SoC's gpiochip plus the offset (the base is 0, 512 or 571 depending on kernel and board).
 // sysfs has no kernel edge timestamps, so edges are stamped when onoff's epoll wakes us.
 import { createRequire } from 'node:module';
-import { UnsupportedPlatformError } from '@brana/hardware';
+import { discoverGpioBase, UnsupportedPlatformError } from '@brana/hardware';
 import type { Gpio as OnoffGpio } from 'onoff';
 import { GpioError, HalConfigError, PortClosedError } from '../../errors.ts';
 import type { Clock } from '../clock/clock.ts';
@@ -26,7 +26,7 @@ export interface SysfsGpioOptions {
   clock: Clock;
   /** sysfs GPIO number of BCM offset 0. When omitted, `discoverGpioBase` is asked. */
   gpioBase?: number;
-  /** Finds the base from /sys/class/gpio (see @brana/hardware). Needed when `gpioBase` is omitted. */
+  /** Finds the base from each gpiochip's label and base. Default: `discoverGpioBase` of @brana/hardware. */
   discoverGpioBase?: () => number | Promise<number>;
 }
 
@@ -62,17 +62,7 @@ function loadOnoff(): GpioClass {
 /** Opens the sysfs backend; throws UnsupportedPlatformError where there is no GPIO sysfs. */
 export async function openSysfsGpio(options: SysfsGpioOptions): Promise<SysfsGpio> {
   const Gpio = loadOnoff();
-  let base = options.gpioBase;
-  if (base === undefined) {
-    if (options.discoverGpioBase === undefined) {
-      throw new HalConfigError(
-        'gpio.gpioBase',
-        'no GPIO base given and no way to discover it',
-        'pass gpioBase, or discoverGpioBase from @brana/hardware',
-      );
-    }
-    base = await options.discoverGpioBase();
-  }
+  const base = options.gpioBase ?? (await (options.discoverGpioBase ?? (() => discoverGpioBase()))());
   if (!Number.isInteger(base) || base < 0) {
     throw new HalConfigError(
       'gpio.gpioBase',
