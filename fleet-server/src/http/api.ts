@@ -61,7 +61,11 @@ export function assertRole(principal: Principal | null, role: Role): Principal {
 }
 
 /** Zod issues → one BadRequestError naming the first problem's path. */
-export function zodToBadRequest(error: z.ZodError, where: 'body' | 'query' | 'params'): BadRequestError {
+export function zodToBadRequest(
+  error: z.ZodError,
+  where: 'body' | 'query' | 'params',
+  input?: unknown,
+): BadRequestError {
   const issue = error.issues[0]!;
   let path = formatPath(issue.path);
   let message = issue.message;
@@ -69,14 +73,23 @@ export function zodToBadRequest(error: z.ZodError, where: 'body' | 'query' | 'pa
     const key = issue.keys[0]!;
     path = path === '(root)' ? key : `${path}.${key}`;
     message = `unknown field ${JSON.stringify(key)}; remove it (see /openapi.json for the fields)`;
-  } else if (issue.code === 'invalid_type' && issue.input === undefined) {
-    message = `missing: ${issue.message}`;
+  } else if (input !== undefined && issue.path.length > 0 && !hasPath(input, issue.path)) {
+    message = `missing field; ${issue.message}`;
   }
   return new BadRequestError(`${where} ${path}: ${message}`, {
     code: 'invalid-input',
     path: `${where}.${path}`.replace('.(root)', ''),
     details: error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })),
   });
+}
+
+function hasPath(value: unknown, path: readonly PropertyKey[]): boolean {
+  let cur: unknown = value;
+  for (const seg of path) {
+    if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, seg)) return false;
+    cur = (cur as Record<PropertyKey, unknown>)[seg];
+  }
+  return true;
 }
 
 export async function readJsonBody(c: Context): Promise<unknown> {
@@ -142,14 +155,16 @@ export class ApiRegistry {
           : assertRole(c.var.principal, spec.access);
       let body: unknown;
       if (spec.body) {
-        const parsed = spec.body.safeParse(await readJsonBody(c));
-        if (!parsed.success) throw zodToBadRequest(parsed.error, 'body');
+        const json = await readJsonBody(c);
+        const parsed = spec.body.safeParse(json);
+        if (!parsed.success) throw zodToBadRequest(parsed.error, 'body', json);
         body = parsed.data;
       }
       let query: unknown;
       if (spec.query) {
-        const parsed = spec.query.safeParse(c.req.query());
-        if (!parsed.success) throw zodToBadRequest(parsed.error, 'query');
+        const raw = c.req.query();
+        const parsed = spec.query.safeParse(raw);
+        if (!parsed.success) throw zodToBadRequest(parsed.error, 'query', raw);
         query = parsed.data;
       }
       const result = await handler(c, {

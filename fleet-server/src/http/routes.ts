@@ -409,7 +409,7 @@ export function registerRoutes(api: ApiRegistry): void {
         });
       }
       const parsed = telemetryBatchSchema.safeParse(json);
-      if (!parsed.success) throw zodToBadRequest(parsed.error, 'body');
+      if (!parsed.success) throw zodToBadRequest(parsed.error, 'body', json);
       const ack = fleet.telemetry.ingest(gw.num, parsed.data, fleet.now());
       if (fleet.bus.listenerCount('telemetry') > 0) {
         fleet.bus.emit('telemetry', {

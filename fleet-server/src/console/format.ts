@@ -1,0 +1,87 @@
+// Formatting for pages: times in the region's time zone, numbers in the reader's language.
+import type { Lang } from './locales/index.ts';
+
+export interface Formatter {
+  lang: Lang;
+  timeZone: string;
+  dateTime(ms: number | null | undefined): string;
+  time(ms: number): string;
+  date(ms: number): string;
+  number(n: number | null | undefined, digits?: number): string;
+  /** YYYY-MM-DD of ms in the time zone (for date inputs). */
+  isoDate(ms: number): string;
+  /** Hour of day 0-23 of ms in the time zone. */
+  hour(ms: number): number;
+}
+
+export function formatter(lang: Lang, timeZone: string): Formatter {
+  const locale = lang === 'cs' ? 'cs-CZ' : 'en-GB';
+  const dt = new Intl.DateTimeFormat(locale, { timeZone, dateStyle: 'short', timeStyle: 'medium' });
+  const t = new Intl.DateTimeFormat(locale, { timeZone, timeStyle: 'medium' });
+  const d = new Intl.DateTimeFormat(locale, { timeZone, dateStyle: 'medium' });
+  const iso = new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  });
+  const h = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', hourCycle: 'h23' });
+  const nums = new Map<number, Intl.NumberFormat>();
+  return {
+    lang,
+    timeZone,
+    dateTime: (ms) => (ms === null || ms === undefined ? '–' : dt.format(ms)),
+    time: (ms) => t.format(ms),
+    date: (ms) => d.format(ms),
+    number: (n, digits = 2) => {
+      if (n === null || n === undefined || !Number.isFinite(n)) return '–';
+      let f = nums.get(digits);
+      if (!f) {
+        f = new Intl.NumberFormat(locale, { maximumFractionDigits: digits });
+        nums.set(digits, f);
+      }
+      return f.format(n);
+    },
+    isoDate: (ms) => iso.format(ms),
+    hour: (ms) => Number(h.format(ms)),
+  };
+}
+
+/** Offset of a time zone from UTC at `ms`, in ms (Europe/Prague: +1 h in winter, +2 h in summer). */
+export function zoneOffsetMs(timeZone: string, ms: number): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).formatToParts(ms);
+  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
+  const asUtc = Date.UTC(
+    get('year'),
+    get('month') - 1,
+    get('day'),
+    get('hour'),
+    get('minute'),
+    get('second'),
+  );
+  return asUtc - Math.floor(ms / 1000) * 1000;
+}
+
+/** Unix ms of local midnight starting the day `isoDate` (YYYY-MM-DD) in the time zone. */
+export function startOfLocalDay(isoDate: string, timeZone: string): number {
+  const [y, m, d] = isoDate.split('-').map(Number) as [number, number, number];
+  const guess = Date.UTC(y, m - 1, d);
+  // Two passes settle the offset across a DST change on that day.
+  let t = guess - zoneOffsetMs(timeZone, guess);
+  t = guess - zoneOffsetMs(timeZone, t);
+  return t;
+}
+
+/** The local calendar month "YYYY-MM" of ms. */
+export function localMonth(ms: number, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit' }).format(ms);
+}

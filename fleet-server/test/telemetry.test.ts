@@ -1,0 +1,139 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SimulatedGateway } from '../src/sim/simulated-gateway.ts';
+import { eventually, refuseAllConfigs, startTestServer, type TestServer } from './helpers.ts';
+
+let srv: TestServer;
+let viewer: string;
+beforeAll(async () => {
+  srv = await startTestServer(refuseAllConfigs);
+  viewer = await srv.tokenFor('viewer');
+});
+afterAll(() => srv.stop());
+
+async function connectedGateway(siteId?: string) {
+  const gw = new SimulatedGateway({ baseUrl: srv.url, bootEpoch: 3 });
+  await gw.enrol(srv.createClaimToken(siteId ? { siteId } : {}).token);
+  expect((await gw.connect()).accepted).toBe(true);
+  await gw.waitFor((m) => m.type === 'ack'); // the watermarks after hello
+  return gw;
+}
+
+describe('telemetry over the WebSocket', () => {
+  it('stores duplicates once and acks only the contiguous prefix across a gap', async () => {
+    const gw = await connectedGateway();
+    const batch = gw.nextReadings(10, Date.UTC(2026, 10, 1));
+    expect(await gw.sendTelemetry(batch.slice(0, 4))).toStrictEqual([{ bootEpoch: 3, seq: 4 }]);
+    // seq 5 and 6 are "lost"; 7..10 arrive, then all of them again
+    expect(await gw.sendTelemetry(batch.slice(6))).toStrictEqual([{ bootEpoch: 3, seq: 4 }]);
+    expect(await gw.sendTelemetry(batch)).toStrictEqual([{ bootEpoch: 3, seq: 10 }]);
+    expect(await gw.sendTelemetry(batch)).toStrictEqual([{ bootEpoch: 3, seq: 10 }]);
+    const rows = srv.fleet.database.sqlite
+      .prepare(
+        'SELECT seq FROM readings r JOIN gateways g ON g.num = r.gateway_num WHERE g.id = ? ORDER BY seq',
+      )
+      .pluck()
+      .all(gw.gatewayId);
+    expect(rows).toStrictEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    gw.close();
+  });
+
+  it('after a reconnect the hello answer carries the watermarks held, per boot epoch', async () => {
+    const gw = await connectedGateway();
+    await gw.sendTelemetry(gw.nextReadings(5));
+    gw.terminate(); // outage
+    await eventually(() => expect(srv.fleet.hub.isOnline(gw.gatewayId!)).toBe(false));
+    gw.bootEpoch = 4; // the gateway rebooted meanwhile
+    gw.acks.clear();
+    expect((await gw.connect()).accepted).toBe(true);
+    const ack = await gw.waitFor((m) => m.type === 'ack');
+    expect(ack).toMatchObject({ acks: [{ bootEpoch: 3, seq: 5 }] });
+    gw.close();
+  });
+
+  it('answers a bad record with an error naming its path and keeps the session', async () => {
+    const gw = await connectedGateway();
+    const err = gw.waitFor((m) => m.type === 'error');
+    gw.send({ type: 'telemetry', readings: [{ ...gw.nextReadings(1)[0]!, quality: 'excellent' as never }] });
+    expect(await err).toMatchObject({ code: 'bad-message', path: 'readings[0].quality' });
+    const err2 = gw.waitFor((m) => m.type === 'error');
+    gw.sendRaw('{not json');
+    expect(await err2).toMatchObject({ code: 'bad-message', path: '(root)' });
+    expect(gw.open).toBe(true);
+    expect(await gw.sendTelemetry(gw.nextReadings(1))).toHaveLength(1);
+    gw.close();
+  });
+});
+
+describe('telemetry over signed HTTP', () => {
+  it('stores exactly once with the same acks as the WebSocket', async () => {
+    const gw = new SimulatedGateway({ baseUrl: srv.url, bootEpoch: 9 });
+    await gw.enrol(srv.createClaimToken().token);
+    const rs = gw.nextReadings(6);
+    const first = await gw.postTelemetry(rs.slice(0, 3), [gw.nextEvent('alarm.raised', { line: 'GPIO5' })]);
+    expect(first.status).toBe(200);
+    expect(first.body).toStrictEqual({ acks: [{ bootEpoch: 9, seq: 3 }], stored: 4, duplicates: 0 });
+    const again = await gw.postTelemetry(rs, []);
+    expect(again.body).toStrictEqual({ acks: [{ bootEpoch: 9, seq: 7 }], stored: 3, duplicates: 3 });
+  });
+
+  it('refuses a bad signature and a body that fails the schema', async () => {
+    const gw = new SimulatedGateway({ baseUrl: srv.url });
+    await gw.enrol(srv.createClaimToken().token);
+    const body = JSON.stringify({ readings: [] });
+    const res = await fetch(`${srv.url}/api/v1/gateway/telemetry`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-brana-gateway': gw.gatewayId!,
+        'x-brana-timestamp': String(Date.now()),
+        'x-brana-signature': 'A'.repeat(86),
+      },
+      body,
+    });
+    expect(res.status).toBe(401);
+    const r = await gw.postTelemetry([{ ...gw.nextReadings(1)[0]!, seq: -1 }]);
+    expect(r.status).toBe(400);
+    expect(r.body).toMatchObject({ code: 'invalid-input', path: 'body.readings[0].seq' });
+  });
+});
+
+describe('queries over the API', () => {
+  it('returns energy per site, a downsampled series and filtered events', async () => {
+    const op = await srv.tokenFor('fleetOperator');
+    const site = await srv.call('POST', '/api/v1/sites', {
+      token: op,
+      body: { name: 'Domov seniorů', kind: 'building' },
+    });
+    const gw = await connectedGateway(site.body.id);
+    const t0 = Date.UTC(2026, 10, 2, 0, 0);
+    // 2 hours of a kWh counter, one reading a minute, +0.5 kWh each
+    const rs = gw.nextReadings(120, t0).map((r, i) => ({ ...r, ts: t0 + i * 60_000, value: 100 + i * 0.5 }));
+    await gw.sendTelemetry(rs, [{ ...gw.nextEvent('preemption.asserted', { approach: 1 }), ts: t0 + 1000 }]);
+    const energy = await srv.call(
+      'GET',
+      `/api/v1/energy?siteId=${site.body.id}&interval=1h&from=${t0}&to=${t0 + 7200_000}`,
+      { token: viewer },
+    );
+    expect(energy.status).toBe(200);
+    expect(energy.body.map((e: { energyKWh: number }) => e.energyKWh)).toStrictEqual([29.5, 30]);
+    const series = await srv.call(
+      'GET',
+      `/api/v1/gateways/${gw.gatewayId}/series?channel=meter.energyImportKWh&from=${new Date(t0).toISOString()}&to=${t0 + 7200_000}&maxPoints=8`,
+      { token: viewer },
+    );
+    expect(series.body.source).toBe('rollup-900');
+    expect(series.body.points).toHaveLength(8);
+    const events = await srv.call(
+      'GET',
+      `/api/v1/events?siteId=${site.body.id}&kind=preemption&from=${t0}&to=${t0 + 7200_000}`,
+      { token: viewer },
+    );
+    expect(events.body).toHaveLength(1);
+    expect(events.body[0]).toMatchObject({
+      kind: 'preemption.asserted',
+      gatewayId: gw.gatewayId,
+      data: { approach: 1 },
+    });
+    gw.close();
+  });
+});
