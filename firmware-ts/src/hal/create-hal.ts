@@ -16,13 +16,6 @@ import { createMemorySerialPair } from './serial/memory-serial.ts';
 import { NodeSerialPort } from './serial/node-serial-port.ts';
 import type { SerialPort, SerialSettings } from './serial/serial-port.ts';
 
-const serialSettingsSchema = {
-  baudRate: z.number().int().min(50).max(4_000_000).optional(),
-  dataBits: z.union([z.literal(7), z.literal(8)]).optional(),
-  parity: z.enum(['none', 'even', 'odd']).optional(),
-  stopBits: z.union([z.literal(1), z.literal(2)]).optional(),
-};
-
 export const halConfigSchema = z.strictObject({
   /** 'real' on gateways and in latency benchmarks; 'virtual' for fast-forwarded bench runs. */
   clock: z.enum(['real', 'virtual']).default('real'),
