@@ -51,7 +51,7 @@ export function nextSlot(dueMs: number, periodMs: number, nowMs: number): number
 
 /**
  * The schedule after polling `classes` at `nowMs`. `onceDone`: the `once` points were read
- * successfully (a failed read keeps them owed).
+ * successfully (a failed read keeps them owed, one slow period later).
  */
 export function afterPoll(
   s: PollSchedule,
@@ -63,7 +63,9 @@ export function afterPoll(
   return {
     fast: classes.includes('fast') ? nextSlot(s.fast, periods.fastMs, nowMs) : s.fast,
     slow: classes.includes('slow') ? nextSlot(s.slow, periods.slowMs, nowMs) : s.slow,
-    once: classes.includes('once') && onceDone ? null : s.once,
+    // A failed once-read is owed again a slow period later, not at once: a device that refuses
+    // it (exception) must not have the bus hammered.
+    once: classes.includes('once') ? (onceDone ? null : nowMs + periods.slowMs) : s.once,
   };
 }
 

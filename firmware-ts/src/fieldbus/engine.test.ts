@@ -1,0 +1,239 @@
+import { encodePoint } from '@brana/hardware';
+import { describe, expect, it } from 'vitest';
+import { VirtualClock } from '../hal/index.ts';
+import { type EngineBus, type EngineDevice, FieldbusEngine, type PollProfile } from './engine.ts';
+import { MemoryModbusClient } from './memory-modbus.ts';
+import type { FieldbusRecord } from './records.ts';
+import type { PollPoint } from './types.ts';
+
+const point = (key: string, address: number, extra: Partial<PollPoint> = {}): PollPoint => ({
+  key,
+  address,
+  functionCode: 4,
+  type: 'f32',
+  wordOrder: 'big',
+  poll: 'fast',
+  ...extra,
+});
+
+const meter: PollProfile = {
+  id: 'test-meter',
+  bus: { maxRegistersPerRead: 40, gapFill: 0, readableHoles: false, timeoutMs: 200, interFrameDelayMs: 0 },
+  points: [
+    point('voltageL1V', 0, { unit: 'V', range: [0, 300] }),
+    point('powerW', 2, { unit: 'W' }),
+    point('energyImportKWh', 4, { unit: 'kWh', kind: 'counter' }),
+    point('serialNumber', 100, { type: 'u32', functionCode: 3, poll: 'once' }),
+  ],
+};
+
+function serve(client: MemoryModbusClient, unit: number, values: Record<string, number>): void {
+  const d = client.device(unit);
+  for (const p of meter.points) {
+    const v = values[p.key];
+    if (v === undefined) continue;
+    const words = encodePoint(p, v);
+    const map = p.functionCode === 3 ? d.holding : d.input;
+    words.forEach((w, i) => map.set(p.address + i, w));
+  }
+}
+
+function rig(options: { kind?: 'rtu' | 'tcp'; units?: number[]; maxInFlight?: number } = {}) {
+  const clock = new VirtualClock({ startWallMs: Date.UTC(2026, 5, 1, 8, 0) });
+  let client = new MemoryModbusClient(clock, 20, 200);
+  const clients = [client];
+  let openFails = 0;
+  const records: FieldbusRecord[] = [];
+  const units = options.units ?? [1, 2, 3];
+  for (const u of units)
+    serve(client, u, {
+      voltageL1V: 230 + u,
+      powerW: 1000 * u,
+      energyImportKWh: 100 * u,
+      serialNumber: 7000 + u,
+    });
+  const bus: EngineBus = {
+    name: 'rs485-1',
+    kind: options.kind ?? 'rtu',
+    gapMs: 4,
+    maxInFlight: options.maxInFlight ?? 1,
+    open: async () => {
+      if (openFails > 0) {
+        openFails--;
+        const { PortOpenError } = await import('../errors.ts');
+        throw new PortOpenError('rtu:/dev/serial/by-id/usb-FTDI', 'no such device', 'plug the adapter in');
+      }
+      if (!client.isOpen) {
+        const next = new MemoryModbusClient(clock, 20, 200);
+        next.devices.clear();
+        for (const [u, d] of client.devices) next.devices.set(u, d);
+        client = next;
+        clients.push(client);
+      }
+      return client;
+    },
+  };
+  const devices: EngineDevice[] = units.map((u) => ({
+    name: `meter-${u}`,
+    bus: 'rs485-1',
+    unit: u,
+    profile: meter,
+    pollFastMs: 1000,
+    pollSlowMs: 60_000,
+  }));
+  const engine = new FieldbusEngine([bus], devices, {
+    clock,
+    sink: {
+      send: (r) => {
+        records.push(r);
+        return true;
+      },
+    },
+  });
+  return {
+    clock,
+    engine,
+    records,
+    get client() {
+      return client;
+    },
+    clients,
+    failOpens: (n: number) => {
+      openFails = n;
+    },
+  };
+}
+
+/** Stops the engine while virtual time moves on, so requests in flight can finish. */
+async function stop(r: { engine: FieldbusEngine; clock: VirtualClock }): Promise<void> {
+  const stopping = r.engine.stop();
+  await r.clock.advanceAsync(2000);
+  await stopping;
+}
+
+const readingsOf = (records: FieldbusRecord[], channel: string) =>
+  records.filter((r) => r.kind === 'reading' && r.channel === channel);
+
+describe('FieldbusEngine', () => {
+  it('polls every device on an RTU line one request at a time, coalesced, with decoded values', async () => {
+    const r = rig();
+    r.engine.start();
+    await r.clock.advanceAsync(5000);
+    await stop(r);
+    expect(r.client.maxInFlight).toBe(1);
+    // First poll per device: the once-read FC03 serial number plus one FC04 block of 6 registers.
+    expect(r.client.log.slice(0, 2)).toEqual(['1:3:100:2', '1:4:0:6']);
+    expect(r.client.log.filter((l) => l.endsWith(':3:100:2'))).toHaveLength(3);
+    const v = readingsOf(r.records, 'meter-2.voltageL1V');
+    expect(v.length).toBeGreaterThanOrEqual(5);
+    expect(v[0]).toMatchObject({ value: 232, unit: 'V', quality: 'good' });
+    expect(readingsOf(r.records, 'meter-3.energyImportKWh')[0]).toMatchObject({ value: 300, total: 300 });
+    expect(r.records.filter((x) => x.kind === 'device-status')).toHaveLength(3);
+  });
+
+  it('a silent meter goes offline with the reason, is probed sparingly, and the others keep their schedule', async () => {
+    const r = rig();
+    r.client.device(2).fault = 'silent';
+    r.engine.start();
+    await r.clock.advanceAsync(30_000);
+    const offline = r.records.find((x) => x.kind === 'device-status' && x.state === 'offline');
+    expect(offline).toMatchObject({
+      device: 'meter-2',
+      reason: expect.stringMatching(/no answer within 200 ms/),
+    });
+    expect(
+      r.records.some((x) => x.kind === 'reading' && x.device === 'meter-2' && x.quality === 'stale'),
+    ).toBe(false);
+    // Meters 1 and 3 were polled about once a second throughout.
+    for (const ch of ['meter-1.powerW', 'meter-3.powerW']) {
+      expect(readingsOf(r.records, ch).length).toBeGreaterThanOrEqual(27);
+    }
+    const probesBefore = r.client.log.filter((l) => l.startsWith('2:')).length;
+    expect(probesBefore).toBeLessThan(20);
+    r.client.device(2).fault = undefined;
+    await r.clock.advanceAsync(15_000);
+    await stop(r);
+    const back = r.records
+      .filter((x) => x.kind === 'device-status' && x.device === 'meter-2')
+      .map((x) => x.kind === 'device-status' && x.state);
+    expect(back).toEqual(['offline', 'online']);
+    // Back online, the once-points (serial number) are read again.
+    expect(r.client.log.filter((l) => l === '2:3:100:2').length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('marks the last readings stale when a meter that was answering falls silent', async () => {
+    const r = rig({ units: [1] });
+    r.engine.start();
+    await r.clock.advanceAsync(3000);
+    r.client.device(1).fault = 'silent';
+    await r.clock.advanceAsync(10_000);
+    await stop(r);
+    const stale = r.records.filter((x) => x.kind === 'reading' && x.quality === 'stale');
+    expect(stale.map((x) => x.kind === 'reading' && x.point).sort()).toEqual(
+      ['energyImportKWh', 'powerW', 'serialNumber', 'voltageL1V'].sort(),
+    );
+  });
+
+  it('an exception answer is an answer: fault recorded, points bad, the device stays online', async () => {
+    const r = rig({ units: [1] });
+    r.client.device(1).fault = { exception: 2 };
+    r.engine.start();
+    await r.clock.advanceAsync(5000);
+    await stop(r);
+    const states = r.records.filter((x) => x.kind === 'device-status');
+    expect(states).toEqual([expect.objectContaining({ state: 'online' })]);
+    expect(r.records.find((x) => x.kind === 'fault' && x.functionCode === 4)).toMatchObject({
+      code: 'MODBUS_EXCEPTION',
+      functionCode: 4,
+      address: 0,
+    });
+    expect(readingsOf(r.records, 'meter-1.powerW')[0]).toMatchObject({ value: null, quality: 'bad' });
+    // Not retried: an exception is a definite answer.
+    expect(r.engine.stats.retries).toBe(0);
+  });
+
+  it('an unplugged adapter marks the bus down, is reopened with backoff, and polling resumes', async () => {
+    const r = rig({ units: [1, 2] });
+    r.engine.start();
+    await r.clock.advanceAsync(2500);
+    r.failOpens(2);
+    r.client.unplug();
+    await r.clock.advanceAsync(10_000);
+    await stop(r);
+    const bus = r.records
+      .filter((x) => x.kind === 'bus-status')
+      .map((x) => x.kind === 'bus-status' && x.state);
+    expect(bus).toEqual(['up', 'down', 'up']);
+    expect(r.clients.length).toBe(2);
+    expect(r.clients[1]!.log.length).toBeGreaterThan(5);
+    // Devices were not blamed for the missing adapter.
+    expect(r.records.some((x) => x.kind === 'device-status' && x.state === 'offline')).toBe(false);
+  });
+
+  it('on TCP runs one lane per unit, never more than maxInFlight requests at once', async () => {
+    const r = rig({ kind: 'tcp', units: [1, 2, 3, 4], maxInFlight: 2 });
+    r.engine.start();
+    await r.clock.advanceAsync(5000);
+    await stop(r);
+    expect(r.client.maxInFlight).toBe(2);
+    expect(readingsOf(r.records, 'meter-4.powerW').length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('books counter use into quarter hours and keeps the totals in the persisted state', async () => {
+    const r = rig({ units: [1] });
+    r.engine.start();
+    for (let minute = 1; minute <= 31; minute++) {
+      serve(r.client, 1, { energyImportKWh: 100 + minute * 0.1 });
+      await r.clock.advanceAsync(60_000);
+    }
+    await stop(r);
+    const intervals = r.records.filter((x) => x.kind === 'interval');
+    expect(intervals.map((x) => x.kind === 'interval' && new Date(x.startMs).toISOString())).toEqual([
+      '2026-06-01T08:00:00.000Z',
+      '2026-06-01T08:15:00.000Z',
+    ]);
+    for (const i of intervals) if (i.kind === 'interval') expect(i.delta).toBeCloseTo(1.5, 2); // f32 register
+    const state = r.engine.snapshotState();
+    expect(state.counters['meter-1.energyImportKWh']!.total).toBeCloseTo(103.1, 3);
+  });
+});

@@ -1,0 +1,582 @@
+// The polling engine. Each bus runs "lanes": an RTU line is ONE lane for all its devices, so two
+// requests can never be on one RS-485 pair at once; a Modbus TCP connection runs one lane per
+// device (unit id), at most `maxInFlight` of them with a request outstanding. A lane takes the
+// device whose poll is due first, plans its reads (coalesced across the classes due now), and
+// runs them one after another, keeping the bus's t3.5 silence and the device's own inter-frame
+// delay between transactions.
+//
+// Failures: a request is retried with backoff; a poll that got no answer at all counts as a
+// failure, and after `offlineAfter` of them in a row the device is offline and only probed now
+// and then (with backoff) so a silent meter does not eat the bus time of the others. Any answer,
+// an exception response included, is proof of life. A closed port (USB adapter unplugged) marks
+// the bus down and reopens it by its path with backoff; devices are not blamed for that.
+import { decodePoint } from '@brana/hardware';
+import { FirmwareError, ModbusExceptionError } from '../errors.ts';
+import type { Clock, ModbusClient } from '../hal/index.ts';
+import { sleepMs } from '../hal/index.ts';
+import { type CounterState, counterStep, rolloverBits } from './counter.ts';
+import {
+  afterPoll,
+  dueClasses,
+  initialSchedule,
+  nextDueMs,
+  type PollSchedule,
+  rearmOnce,
+} from './poll-schedule.ts';
+import { intervalStep } from './quarter-hours.ts';
+import { planReads, type ReadBlock } from './read-planner.ts';
+import type { DeviceState, FieldbusRecord, FieldbusSink, ReadingRecord } from './records.ts';
+import { emptyState, type FieldbusState } from './state-file.ts';
+import type { DeviceTiming, PollClass, PollPoint, ReadLimits } from './types.ts';
+
+/** The parts of a device profile the engine uses (a resolved @brana/hardware ModbusProfile fits). */
+export interface PollProfile {
+  id: string;
+  bus: ReadLimits & DeviceTiming;
+  points: readonly PollPoint[];
+}
+
+export interface EngineDevice {
+  name: string;
+  bus: string;
+  unit: number;
+  profile: PollProfile;
+  pollFastMs: number;
+  pollSlowMs: number;
+  /** Only these point keys (default all). */
+  points?: readonly string[];
+  /** Highest believable use per hour for this device's counters (see CounterOptions). */
+  maxRatePerH?: number;
+}
+
+export interface EngineBus {
+  name: string;
+  kind: 'rtu' | 'tcp';
+  /** Silence kept between two transactions on the line (t3.5 for RTU, 0 for TCP), ms. */
+  gapMs: number;
+  /** TCP: devices with a request outstanding at once. RTU is always 1. */
+  maxInFlight: number;
+  /** Opens (or reopens, by the same stable path or address) the connection. */
+  open(): Promise<ModbusClient>;
+}
+
+export interface EngineOptions {
+  clock: Clock;
+  sink: FieldbusSink;
+  /** State from the last run (counter totals, open intervals); default empty. */
+  state?: FieldbusState;
+  /** Called with the state to persist, at most every `persistEveryMs` and on stop. */
+  persist?: (state: FieldbusState) => void;
+  persistEveryMs?: number;
+  /** Extra attempts per request. Default 2. */
+  retries?: number;
+  /** First retry delay; doubles per attempt. Default 50 ms. */
+  retryBackoffMs?: number;
+  /** Failed polls in a row before a device is offline. Default 3. */
+  offlineAfter?: number;
+  /** Probe period of an offline device: [first, max], doubling. Default [5 s, 60 s]. */
+  offlineProbeMs?: readonly [number, number];
+  /** Reopen period of a bus whose port is gone: [first, max], doubling. Default [1 s, 30 s]. */
+  reopenMs?: readonly [number, number];
+  /** Quarter-hour interpolation limit (IntervalOptions.maxGapMs). */
+  intervalMaxGapMs?: number;
+}
+
+export interface EngineStats {
+  requests: number;
+  answers: number;
+  retries: number;
+  failures: number;
+  exceptions: number;
+  readings: number;
+  /** Records the sink refused (queue full). */
+  dropped: number;
+  /** Completed device polls. */
+  polls: number;
+}
+
+interface DeviceRuntime {
+  spec: EngineDevice;
+  points: PollPoint[];
+  schedule: PollSchedule;
+  state: DeviceState | 'unknown';
+  failures: number;
+  probeAtMs: number;
+  probeBackoffMs: number;
+  plans: Map<string, ReadBlock[]>;
+  last: Map<string, ReadingRecord>;
+  serialKey: string | undefined;
+  serial: string | undefined;
+}
+
+interface BusRuntime {
+  spec: EngineBus;
+  client: ModbusClient | undefined;
+  opening: Promise<ModbusClient | undefined> | undefined;
+  up: boolean | undefined;
+  reopenBackoffMs: number;
+  /** Monotonic ms the last transaction on the line ended. */
+  lastEndMs: number;
+  inFlight: number;
+  waiters: (() => void)[];
+}
+
+const isPortGone = (err: unknown) =>
+  err instanceof FirmwareError && (err.code === 'PORT_CLOSED' || err.code === 'PORT_OPEN_FAILED');
+
+const errorCode = (err: unknown) => (err instanceof FirmwareError ? err.code : 'ERROR');
+const errorMessage = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+export class FieldbusEngine {
+  readonly stats: EngineStats = {
+    requests: 0,
+    answers: 0,
+    retries: 0,
+    failures: 0,
+    exceptions: 0,
+    readings: 0,
+    dropped: 0,
+    polls: 0,
+  };
+  readonly #clock: Clock;
+  readonly #sink: FieldbusSink;
+  readonly #opts: Required<Omit<EngineOptions, 'state' | 'persist' | 'clock' | 'sink'>>;
+  readonly #persist: ((state: FieldbusState) => void) | undefined;
+  readonly #state: FieldbusState;
+  readonly #buses = new Map<string, BusRuntime>();
+  readonly #devices: DeviceRuntime[] = [];
+  readonly #abort = new AbortController();
+  #lanes: Promise<void>[] = [];
+  #lastPersistMs = Number.NEGATIVE_INFINITY;
+  #running = false;
+
+  constructor(buses: readonly EngineBus[], devices: readonly EngineDevice[], options: EngineOptions) {
+    this.#clock = options.clock;
+    this.#sink = options.sink;
+    this.#persist = options.persist;
+    this.#state = options.state ?? emptyState();
+    this.#opts = {
+      persistEveryMs: options.persistEveryMs ?? 10_000,
+      retries: options.retries ?? 2,
+      retryBackoffMs: options.retryBackoffMs ?? 50,
+      offlineAfter: options.offlineAfter ?? 3,
+      offlineProbeMs: options.offlineProbeMs ?? [5000, 60_000],
+      reopenMs: options.reopenMs ?? [1000, 30_000],
+      intervalMaxGapMs: options.intervalMaxGapMs ?? 5 * 60_000,
+    };
+    for (const b of buses) {
+      this.#buses.set(b.name, {
+        spec: b,
+        client: undefined,
+        opening: undefined,
+        up: undefined,
+        reopenBackoffMs: this.#opts.reopenMs[0],
+        lastEndMs: Number.NEGATIVE_INFINITY,
+        inFlight: 0,
+        waiters: [],
+      });
+    }
+    const now = this.#clock.monotonicMs();
+    for (const d of devices) {
+      const wanted = d.points ? new Set(d.points) : undefined;
+      const points = d.profile.points.filter((p) => !wanted || wanted.has(p.key));
+      this.#devices.push({
+        spec: d,
+        points,
+        schedule: initialSchedule(now),
+        state: 'unknown',
+        failures: 0,
+        probeAtMs: now,
+        probeBackoffMs: this.#opts.offlineProbeMs[0],
+        plans: new Map(),
+        last: new Map(),
+        serialKey: points.find((p) => /^serial/i.test(p.key))?.key,
+        serial: undefined,
+      });
+    }
+  }
+
+  /** Starts every lane. Returns at once; lanes run until `stop()`. */
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    for (const bus of this.#buses.values()) {
+      const devices = this.#devices.filter((d) => d.spec.bus === bus.spec.name);
+      if (devices.length === 0) continue;
+      const lanes = bus.spec.kind === 'rtu' ? [devices] : devices.map((d) => [d]);
+      for (const lane of lanes) this.#lanes.push(this.#runLane(bus, lane));
+    }
+  }
+
+  /** Stops polling, closes connections and persists the state. */
+  async stop(): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    this.#abort.abort(new Error('stopped'));
+    await Promise.allSettled(this.#lanes);
+    for (const bus of this.#buses.values()) {
+      await bus.client?.close().catch(() => undefined);
+      bus.client = undefined;
+    }
+    this.#persistNow();
+  }
+
+  /** Status of each device (for a local API or tests). */
+  deviceStates(): Record<string, DeviceState | 'unknown'> {
+    return Object.fromEntries(this.#devices.map((d) => [d.spec.name, d.state]));
+  }
+
+  /** The state as it would be persisted now. */
+  snapshotState(): FieldbusState {
+    return structuredClone({ ...this.#state, savedAtMs: this.#clock.nowMs() });
+  }
+
+  // ------------------------------------------------------------------------------------------ lanes
+
+  async #runLane(bus: BusRuntime, devices: DeviceRuntime[]): Promise<void> {
+    const signal = this.#abort.signal;
+    try {
+      while (!signal.aborted) {
+        const client = await this.#ensureOpen(bus);
+        if (!client) continue;
+        let next = devices[0]!;
+        for (const d of devices) if (this.#dueAt(d) < this.#dueAt(next)) next = d;
+        const wait = this.#dueAt(next) - this.#clock.monotonicMs();
+        if (wait > 0) await sleepMs(this.#clock, wait, signal);
+        await this.#acquire(bus);
+        try {
+          await this.#pollDevice(bus, client, next);
+        } catch (err) {
+          if (!isPortGone(err)) throw err;
+          this.#busDown(bus, errorMessage(err));
+        } finally {
+          this.#release(bus);
+        }
+        this.#maybePersist();
+      }
+    } catch (err) {
+      if (!signal.aborted) throw err;
+    }
+  }
+
+  #dueAt(d: DeviceRuntime): number {
+    return d.state === 'offline' ? d.probeAtMs : nextDueMs(d.schedule);
+  }
+
+  async #acquire(bus: BusRuntime): Promise<void> {
+    const limit = bus.spec.kind === 'rtu' ? 1 : bus.spec.maxInFlight;
+    while (bus.inFlight >= limit) await new Promise<void>((resolve) => bus.waiters.push(resolve));
+    bus.inFlight++;
+  }
+
+  #release(bus: BusRuntime): void {
+    bus.inFlight--;
+    bus.waiters.shift()?.();
+  }
+
+  /** The bus's client, opening it (with backoff while it fails) when needed; undefined if stopping. */
+  async #ensureOpen(bus: BusRuntime): Promise<ModbusClient | undefined> {
+    if (bus.client?.isOpen) return bus.client;
+    bus.opening ??= (async () => {
+      const signal = this.#abort.signal;
+      while (!signal.aborted) {
+        try {
+          bus.client = await bus.spec.open();
+          bus.reopenBackoffMs = this.#opts.reopenMs[0];
+          if (bus.up !== true) {
+            bus.up = true;
+            this.#emit({
+              kind: 'bus-status',
+              bus: bus.spec.name,
+              state: 'up',
+              reason: 'opened',
+              atMs: this.#clock.nowMs(),
+            });
+          }
+          return bus.client;
+        } catch (err) {
+          this.#busDown(bus, errorMessage(err));
+          await sleepMs(this.#clock, bus.reopenBackoffMs, signal).catch(() => undefined);
+          bus.reopenBackoffMs = Math.min(bus.reopenBackoffMs * 2, this.#opts.reopenMs[1]);
+        }
+      }
+      return undefined;
+    })().finally(() => {
+      bus.opening = undefined;
+    });
+    return bus.opening;
+  }
+
+  #busDown(bus: BusRuntime, reason: string): void {
+    const client = bus.client;
+    bus.client = undefined;
+    void client?.close().catch(() => undefined);
+    if (bus.up !== false) {
+      bus.up = false;
+      this.#emit({
+        kind: 'bus-status',
+        bus: bus.spec.name,
+        state: 'down',
+        reason,
+        atMs: this.#clock.nowMs(),
+      });
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------ polling
+
+  #plan(d: DeviceRuntime, classes: readonly PollClass[]): ReadBlock[] {
+    const key = classes.join('+');
+    let plan = d.plans.get(key);
+    if (!plan) {
+      plan = planReads(
+        d.points.filter((p) => classes.includes(p.poll)),
+        d.spec.profile.bus,
+      );
+      d.plans.set(key, plan);
+    }
+    return plan;
+  }
+
+  async #pollDevice(bus: BusRuntime, client: ModbusClient, d: DeviceRuntime): Promise<void> {
+    const now = this.#clock.monotonicMs();
+    const probing = d.state === 'offline';
+    const periods = { fastMs: d.spec.pollFastMs, slowMs: d.spec.pollSlowMs };
+    let classes = probing
+      ? (['fast', 'slow', 'once'] as PollClass[])
+      : dueClasses(d.schedule, now, periods.fastMs / 2);
+    if (classes.length === 0) classes = dueClasses(d.schedule, nextDueMs(d.schedule));
+    const blocks = this.#plan(d, classes);
+    let answered = false;
+    let onceOk = true;
+    let lastError: unknown;
+    for (const [i, block] of blocks.entries()) {
+      // An offline device is probed with one read; a silent one is not asked again in this poll.
+      if ((probing && i > 0 && !answered) || (i > 0 && !answered && lastError !== undefined)) break;
+      try {
+        const words = await this.#read(bus, client, d, block, probing ? 0 : this.#opts.retries);
+        answered = true;
+        this.#decodeBlock(d, block, words);
+      } catch (err) {
+        if (isPortGone(err)) throw err;
+        if (block.points.some((p) => p.point.poll === 'once')) onceOk = false;
+        if (err instanceof ModbusExceptionError) {
+          answered = true;
+          this.stats.exceptions++;
+          this.#badBlock(d, block);
+        } else {
+          lastError = err;
+        }
+        this.#fault(d, block, err);
+      }
+    }
+    this.stats.polls++;
+    if (answered) {
+      d.failures = 0;
+      d.probeBackoffMs = this.#opts.offlineProbeMs[0];
+      if (d.state !== 'online') {
+        const wasOffline = d.state === 'offline';
+        this.#setState(d, 'online', 'answered');
+        if (wasOffline) d.schedule = rearmOnce(d.schedule, now);
+      }
+      d.schedule = afterPoll(d.schedule, classes, now, periods, onceOk);
+      return;
+    }
+    d.failures++;
+    d.schedule = afterPoll(d.schedule, classes, now, periods, false);
+    if (d.state === 'offline') {
+      d.probeBackoffMs = Math.min(d.probeBackoffMs * 2, this.#opts.offlineProbeMs[1]);
+      d.probeAtMs = this.#clock.monotonicMs() + d.probeBackoffMs;
+    } else if (d.failures >= this.#opts.offlineAfter) {
+      this.#setState(d, 'offline', errorMessage(lastError));
+      d.probeAtMs = this.#clock.monotonicMs() + d.probeBackoffMs;
+      const atMs = this.#clock.nowMs();
+      for (const r of d.last.values()) this.#emit({ ...r, quality: 'stale', atMs });
+    }
+  }
+
+  /** One block, with the line's silence before every attempt and backoff between attempts. */
+  async #read(
+    bus: BusRuntime,
+    client: ModbusClient,
+    d: DeviceRuntime,
+    block: ReadBlock,
+    retries: number,
+  ): Promise<number[]> {
+    const timeoutMs = d.spec.profile.bus.timeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      const quietMs = Math.max(bus.spec.gapMs, d.spec.profile.bus.interFrameDelayMs);
+      const wait = bus.lastEndMs + quietMs - this.#clock.monotonicMs();
+      if (wait > 0) await sleepMs(this.#clock, wait, this.#abort.signal);
+      this.stats.requests++;
+      try {
+        const words = await readBlock(client, d.spec.unit, block, timeoutMs);
+        this.stats.answers++;
+        return words;
+      } catch (err) {
+        if (err instanceof ModbusExceptionError) this.stats.answers++;
+        const retryable = err instanceof FirmwareError ? err.retryable : false;
+        if (isPortGone(err) || !retryable || attempt >= retries) throw err;
+        this.stats.retries++;
+        await sleepMs(this.#clock, this.#opts.retryBackoffMs * 2 ** attempt, this.#abort.signal);
+      } finally {
+        bus.lastEndMs = this.#clock.monotonicMs();
+      }
+    }
+  }
+
+  #decodeBlock(d: DeviceRuntime, block: ReadBlock, words: number[]): void {
+    const atMs = this.#clock.nowMs();
+    for (const { point, offset } of block.points) {
+      if (point.functionCode <= 2) {
+        this.#reading(
+          d,
+          point,
+          { value: words[offset] ? 1 : 0, raw: words[offset] ?? 0, quality: 'good' },
+          atMs,
+        );
+        continue;
+      }
+      this.#reading(d, point, decodePoint(point, words, offset), atMs);
+    }
+  }
+
+  #badBlock(d: DeviceRuntime, block: ReadBlock): void {
+    const atMs = this.#clock.nowMs();
+    for (const { point } of block.points)
+      this.#reading(d, point, { value: null, raw: 0, quality: 'bad' }, atMs);
+  }
+
+  #reading(
+    d: DeviceRuntime,
+    point: PollPoint,
+    decoded: {
+      value: number | string | null;
+      raw: number | bigint | string;
+      quality: 'good' | 'suspect' | 'bad';
+    },
+    atMs: number,
+  ): void {
+    const channel = `${d.spec.name}.${point.key}`;
+    if (point.key === d.serialKey && decoded.value !== null) d.serial = String(decoded.value);
+    const record: ReadingRecord = {
+      kind: 'reading',
+      channel,
+      device: d.spec.name,
+      point: point.key,
+      value: decoded.value,
+      ...(point.unit ? { unit: point.unit } : {}),
+      quality: decoded.quality,
+      atMs,
+    };
+    if (point.kind === 'counter' && typeof decoded.value === 'number' && decoded.quality !== 'bad') {
+      const raw = typeof decoded.raw === 'string' ? 0 : decoded.raw;
+      const prev: CounterState | undefined = this.#state.counters[channel];
+      const step = counterStep(
+        prev,
+        { value: decoded.value, raw, atMs, ...(d.serial !== undefined ? { serial: d.serial } : {}) },
+        {
+          rawBits: rolloverBits(point.type),
+          scale: point.scale ?? 1,
+          ...(d.spec.maxRatePerH !== undefined ? { maxRatePerH: d.spec.maxRatePerH } : {}),
+        },
+      );
+      this.#state.counters[channel] = step.state;
+      record.total = step.state.total;
+      if (step.event && step.event !== 'first' && prev) {
+        this.#emit({
+          kind: 'counter-event',
+          channel,
+          device: d.spec.name,
+          point: point.key,
+          event: step.event,
+          from: prev.lastValue,
+          to: decoded.value,
+          atMs,
+        });
+      }
+      const iv = intervalStep(
+        this.#state.intervals[channel],
+        { atMs, total: step.state.total },
+        { maxGapMs: this.#opts.intervalMaxGapMs },
+      );
+      this.#state.intervals[channel] = iv.state;
+      for (const c of iv.closed) {
+        this.#emit({
+          kind: 'interval',
+          channel,
+          device: d.spec.name,
+          point: point.key,
+          ...c,
+          ...(point.unit ? { unit: point.unit } : {}),
+        });
+      }
+    }
+    d.last.set(point.key, record);
+    this.stats.readings++;
+    this.#emit(record);
+  }
+
+  #fault(d: DeviceRuntime, block: ReadBlock, err: unknown): void {
+    this.stats.failures++;
+    this.#emit({
+      kind: 'fault',
+      device: d.spec.name,
+      bus: d.spec.bus,
+      code: errorCode(err),
+      message: errorMessage(err),
+      functionCode: block.functionCode,
+      address: block.address,
+      count: block.count,
+      atMs: this.#clock.nowMs(),
+    });
+  }
+
+  #setState(d: DeviceRuntime, state: DeviceState, reason: string): void {
+    if (d.state === state) return;
+    d.state = state;
+    this.#emit({
+      kind: 'device-status',
+      device: d.spec.name,
+      bus: d.spec.bus,
+      state,
+      reason,
+      atMs: this.#clock.nowMs(),
+    });
+  }
+
+  #emit(record: FieldbusRecord): void {
+    if (!this.#sink.send(record)) this.stats.dropped++;
+  }
+
+  #maybePersist(): void {
+    const now = this.#clock.monotonicMs();
+    if (now - this.#lastPersistMs >= this.#opts.persistEveryMs) this.#persistNow();
+  }
+
+  #persistNow(): void {
+    if (!this.#persist) return;
+    this.#lastPersistMs = this.#clock.monotonicMs();
+    this.#persist(this.snapshotState());
+  }
+}
+
+/** Reads one planned block; bits come back as 0/1 words. */
+export async function readBlock(
+  client: ModbusClient,
+  unit: number,
+  block: ReadBlock,
+  timeoutMs: number,
+): Promise<number[]> {
+  const o = { timeoutMs };
+  switch (block.functionCode) {
+    case 1:
+      return (await client.readCoils(unit, block.address, block.count, o)).map((b) => (b ? 1 : 0));
+    case 2:
+      return (await client.readDiscreteInputs(unit, block.address, block.count, o)).map((b) => (b ? 1 : 0));
+    case 3:
+      return client.readHoldingRegisters(unit, block.address, block.count, o);
+    case 4:
+      return client.readInputRegisters(unit, block.address, block.count, o);
+  }
+}
