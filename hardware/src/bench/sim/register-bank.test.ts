@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isException } from '../../modbus/index.ts';
+import { loadCatalogue, simValueRange } from '../../profiles/index.ts';
 import { decodePoint } from '../../registers/index.ts';
 import { ManualClock } from './clock.ts';
 import { testMeterProfile, testWaterProfile } from './fixtures.ts';
@@ -62,23 +63,57 @@ describe('RegisterBank', () => {
     expect(kWh).toBeLessThan(3);
   });
 
-  it('water flow never drops to zero at night when there is a leak, and is larger by day', () => {
-    const clock = new ManualClock(new Date(2026, 0, 5, 0, 0).getTime());
+  it('water flow: exactly the leak at night (never zero), draws within [leak, 3·base + leak] by day', () => {
+    fc.assert(
+      fc.property(
+        fc.nat(),
+        fc.array(fc.integer({ min: 1000, max: 900_000 }), { minLength: 1, maxLength: 40 }),
+        (seed, steps) => {
+          const clock = new ManualClock(new Date(2026, 0, 5, 0, 0).getTime());
+          const bank = new RegisterBank(testWaterProfile(), { clock, seed });
+          for (const dt of steps) {
+            clock.advance(dt);
+            const flow = bank.valueOf('flowM3H') as number;
+            const hour = new Date(clock.nowMs()).getHours();
+            if (hour < 5) expect(flow).toBe(0.05);
+            else {
+              expect(flow).toBeGreaterThanOrEqual(0.05);
+              expect(flow).toBeLessThanOrEqual(3 * 1.5 + 0.05);
+            }
+          }
+        },
+      ),
+      { numRuns: 30 },
+    );
+    const clock = new ManualClock(new Date(2026, 0, 5, 12, 0).getTime());
     const bank = new RegisterBank(testWaterProfile(), { clock });
-    const night: number[] = [];
-    for (let i = 0; i < 60; i++) {
-      clock.advance(60_000);
-      night.push(bank.valueOf('flowM3H') as number);
-    }
-    expect(Math.min(...night)).toBeGreaterThan(0.04);
-    expect(Math.max(...night)).toBeLessThan(0.06);
-    clock.set(new Date(2026, 0, 5, 12, 0).getTime());
     const day: number[] = [];
-    for (let i = 0; i < 60; i++) {
+    for (let i = 0; i < 600; i++) {
       clock.advance(60_000);
       day.push(bank.valueOf('flowM3H') as number);
     }
-    expect(day.reduce((s, v) => s + v, 0) / day.length).toBeGreaterThan(0.5);
+    // Ten hours of day: the mean draw is near base (1.5 m³/h).
+    const mean = day.slice(0, 290).reduce((s, v) => s + v, 0) / 290;
+    expect(mean).toBeGreaterThan(1);
+    expect(mean).toBeLessThan(2.1);
+  });
+
+  it('serves every catalogue profile: each point within its sim value range', () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 5, 10));
+    for (const profile of loadCatalogue().values()) {
+      if (profile.kind !== 'modbus') continue;
+      const bank = new RegisterBank(profile, { clock });
+      for (let i = 0; i < 5; i++) {
+        clock.advance(3_600_000);
+        for (const p of profile.points) {
+          const r = simValueRange(p);
+          const v = bank.valueOf(p.key);
+          if (r === undefined || typeof v !== 'number') continue;
+          expect(v, `${profile.id} ${p.key}`).toBeGreaterThanOrEqual(r[0] - 1e-9);
+          expect(v, `${profile.id} ${p.key}`).toBeLessThanOrEqual(r[1] + 1e-9);
+        }
+      }
+    }
   });
 
   it('stores writes to writable holding registers and coils; refuses others with exception 2', () => {

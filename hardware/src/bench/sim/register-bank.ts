@@ -60,6 +60,8 @@ export class RegisterBank implements ModbusHandler {
   private readonly order: ModbusPoint[];
   private readonly values = new Map<string, Value>();
   private readonly overrides = new Map<string, Value>();
+  /** Current daytime water draw of each flow point. */
+  private readonly draws = new Map<string, { m3h: number; untilMs: number }>();
   private readonly slots: Record<Table, Map<number, Slot>> = {
     1: new Map(),
     2: new Map(),
@@ -88,8 +90,9 @@ export class RegisterBank implements ModbusHandler {
     if ('constant' in sim) return sim.constant;
     if ('walk' in sim) return sim.walk.start ?? (sim.walk.min + sim.walk.max) / 2;
     if ('integral' in sim) return sim.integral.start;
-    if ('flow' in sim)
-      return isNight(this.lastMs, sim.flow.nightHours) ? sim.flow.nightLeakM3H : sim.flow.baseM3H;
+    if ('flow' in sim) {
+      return sim.flow.nightLeakM3H + (isNight(this.lastMs, sim.flow.nightHours) ? 0 : sim.flow.baseM3H);
+    }
     return this.derived(p);
   }
 
@@ -134,12 +137,21 @@ export class RegisterBank implements ModbusHandler {
       } else if ('flow' in sim) {
         const { baseM3H, nightLeakM3H, nightHours } = sim.flow;
         if (isNight(atMs, nightHours)) {
-          // A leak is steady: small wobble, never zero.
-          this.values.set(p.key, nightLeakM3H * uniform(this.random, 0.9, 1.1));
+          // Nobody draws water at night: only the leak flows, steadily, so it never reads zero.
+          this.draws.delete(p.key);
+          this.values.set(p.key, nightLeakM3H);
         } else {
-          const pull = (baseM3H - v) * Math.min(1, 0.05 * dtS);
-          const next = v + pull + baseM3H * 0.2 * uniform(this.random, -1, 1) * Math.min(1, dtS);
-          this.values.set(p.key, Math.max(nightLeakM3H, Math.min(3 * baseM3H, next)));
+          // By day, draws of random length (a tap, a flush, a dishwasher), each uniform in
+          // [0, 2·base] so the mean is base, on top of the leak: always in [leak, 3·base + leak].
+          let draw = this.draws.get(p.key);
+          if (draw === undefined || draw.untilMs <= atMs) {
+            draw = {
+              m3h: uniform(this.random, 0, 2 * baseM3H),
+              untilMs: atMs + uniform(this.random, 10_000, 300_000),
+            };
+            this.draws.set(p.key, draw);
+          }
+          this.values.set(p.key, nightLeakM3H + draw.m3h);
         }
       } else {
         this.values.set(p.key, this.derived(p));
