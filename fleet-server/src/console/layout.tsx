@@ -1,7 +1,7 @@
 // The page shell every console page shares: head, navigation by role, language switch, main area.
 import type { Child } from 'hono/jsx';
-import { type Role, roleAtLeast } from '../auth/users.ts';
 import type { Principal } from '../auth/users.ts';
+import { type Role, roleAtLeast } from '../auth/users.ts';
 import type { Formatter } from './format.ts';
 import type { Lang, MessageKey, Translate } from './locales/index.ts';
 
@@ -46,7 +46,9 @@ export function Layout(props: {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{`${props.title} · ${t('app.title')}`}</title>
         <link rel="stylesheet" href={`${base}/assets/console.css`} />
-        {props.scripts?.includes('uplot') ? <link rel="stylesheet" href={`${base}/assets/uplot.css`} /> : null}
+        {props.scripts?.includes('uplot') ? (
+          <link rel="stylesheet" href={`${base}/assets/uplot.css`} />
+        ) : null}
       </head>
       <body data-base={base} data-live={props.live ?? ''} data-lang={ctx.lang}>
         <header class="top">

@@ -109,7 +109,13 @@ export interface CounterRow {
  */
 export function counterPerSite(
   sqlite: Database.Database,
-  q: { units: readonly string[]; bucketS: 900 | 3600 | 86400; from: number; to: number; siteId?: string | undefined },
+  q: {
+    units: readonly string[];
+    bucketS: 900 | 3600 | 86400;
+    from: number;
+    to: number;
+    siteId?: string | undefined;
+  },
 ): CounterRow[] {
   const unitList = q.units.map(() => '?').join(', ');
   return sqlite

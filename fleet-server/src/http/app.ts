@@ -6,7 +6,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { FleetContext } from '../context.ts';
 import { FleetError, PayloadTooLargeError, RateLimitedError } from '../errors.ts';
-import { ENROL_PATH, GATEWAY_TELEMETRY_PATH } from '../protocol/index.ts';
+import { GATEWAY_TELEMETRY_PATH } from '../protocol/index.ts';
 import { ApiRegistry, authenticate, type FleetEnv } from './api.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { registerRoutes } from './routes.ts';
@@ -76,7 +76,8 @@ export function createFleetApp(fleet: FleetContext, options: FleetAppOptions = {
     const key = clientKey(c);
     const r = limiter.take(key);
     if (!r.allowed) throw new RateLimitedError(r.retryAfterS);
-    if (c.req.path === '/api/v1/auth/login' || c.req.path === ENROL_PATH) {
+    // Passwords can be guessed, claim tokens (192 random bits) cannot: only sign-in gets the tight limit.
+    if (c.req.path === '/api/v1/auth/login') {
       const l = loginLimiter.take(key);
       if (!l.allowed) throw new RateLimitedError(l.retryAfterS);
     }

@@ -2,7 +2,15 @@
 import { Badge, type PageCtx } from '../layout.tsx';
 import { type FleetRow, type GatewayState, gatewayState, HEALTH_COUNTERS } from '../queries.ts';
 
-export const FLEET_STATES = ['online', 'offline', 'never', 'applying', 'rolledBack', 'failed', 'revoked'] as const;
+export const FLEET_STATES = [
+  'online',
+  'offline',
+  'never',
+  'applying',
+  'rolledBack',
+  'failed',
+  'revoked',
+] as const;
 
 export interface FleetFilter {
   q?: string | undefined;
@@ -126,7 +134,9 @@ export function FleetPage(props: {
                   </td>
                   <td>
                     {r.runningVersion === null ? '–' : `v${r.runningVersion}`}
-                    {r.desiredVersion !== null && r.desiredVersion !== r.runningVersion ? ` / v${r.desiredVersion}` : ''}
+                    {r.desiredVersion !== null && r.desiredVersion !== r.runningVersion
+                      ? ` / v${r.desiredVersion}`
+                      : ''}
                   </td>
                   <td>
                     <HealthCell ctx={ctx} row={r} />
