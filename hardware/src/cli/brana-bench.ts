@@ -62,7 +62,14 @@ program
         const rig = loadRigFile(rigPath, catalogue);
         const dir = resolve(opts.dir ?? `.brana/bench/${rig.name}`);
         const clock = opts.speed === 1 ? realClock : scaledClock(opts.speed);
-        running = await startRig(rig, { dir, catalogue, clock, speed: opts.speed });
+        running = await startRig(rig, {
+          dir,
+          catalogue,
+          clock,
+          speed: opts.speed,
+          onProblem: (message) =>
+            process.stderr.write(`brana-bench: ${message}. Fix: stop with Ctrl-C and start the rig again\n`),
+        });
         if (opts.json) {
           process.stdout.write(
             `${JSON.stringify({ rig: rig.name, speed: opts.speed, ...running.endpoints })}\n`,

@@ -32,6 +32,8 @@ export interface RtuSlaveOptions {
   parity?: Parity;
   devices: readonly BusDeviceSpec[];
   seed?: number;
+  /** Called if socat dies while the line is up (the line is then gone). */
+  onLineDown?: (message: string) => void;
 }
 
 export interface RtuSlaveStats {
@@ -146,6 +148,10 @@ export class RtuSlave {
       framer: this.framer.stats,
     };
     port.on('data', (chunk: Buffer) => this.receive(chunk));
+    socat.once('exit', (code, signal) => {
+      if (!this.stopped)
+        options.onLineDown?.(`socat for ${this.clientPath} exited (${signal ?? code}); the RTU line is down`);
+    });
     port.on('error', () => {
       // The master side closing is normal on a bench; the next open works again.
     });
@@ -154,6 +160,14 @@ export class RtuSlave {
   static async start(options: RtuSlaveOptions): Promise<RtuSlave> {
     const client = join(options.dir, options.name);
     const sim = `${client}.sim`;
+    if (/[,:!"'\s]/.test(client)) {
+      // socat parses these characters as address syntax.
+      throw new BenchError(
+        'BAD_PTY_PATH',
+        `pty path ${client} contains a character socat cannot take (comma, colon, !, quote or space)`,
+        'choose a --dir without those characters',
+      );
+    }
     for (const spec of options.devices) {
       if (!Number.isInteger(spec.unit) || spec.unit < 1 || spec.unit > 247) {
         throw new BenchError(

@@ -51,6 +51,8 @@ export interface StartRigOptions {
   clock?: Clock;
   /** How much faster than real time pulse trains run (match the clock). Default 1. */
   speed?: number;
+  /** Told about trouble after start, e.g. socat dying under an RTU line. */
+  onProblem?: (message: string) => void;
 }
 
 /** A one-point profile whose only point follows an S0 meter's rate model, for the pulse generator. */
@@ -141,6 +143,7 @@ export async function startRig(rig: Rig, options: StartRigOptions): Promise<Runn
           parity: bus.parity,
           devices: specs(bus.name, bus.devices),
           seed,
+          ...(options.onProblem === undefined ? {} : { onLineDown: options.onProblem }),
         });
         stops.push(() => slave.stop());
         faultTargets.set(bus.name, slave);
