@@ -3,3 +3,4 @@
 export * from './errors.ts';
 export * from './hal/index.ts';
 export * from './ipc/index.ts';
+export * from './rt/index.ts';

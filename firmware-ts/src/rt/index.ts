@@ -1,0 +1,37 @@
+// The rt process core: priority-request checks, the pure preemption arbiter, the optical strobe
+// classifier, the event sink, watchdogs and the RtLoop that wires them to GPIO, radio and UDP.
+export {
+  type ActiveRequest,
+  type ApproachPhase,
+  type ApproachState,
+  type ArbiterCommand,
+  type ArbiterConfig,
+  type ArbiterEvent,
+  type ArbiterInput,
+  type ArbiterMode,
+  type ArbiterState,
+  arbiterConfigFrom,
+  type IgnoreReason,
+  initialArbiterState,
+  outputLevels,
+  type Priority,
+  type ReleaseReason,
+  type RequestKind,
+  type StepResult,
+  step,
+} from './arbiter.ts';
+export {
+  type ChecksOptions,
+  distanceM,
+  emptyRejectCounts,
+  headingDiffDeg,
+  REJECT_REASONS,
+  type RejectCounts,
+  type RejectReason,
+  RequestChecks,
+} from './checks.ts';
+export { RtConfigError, RtStartError } from './errors.ts';
+export { agentEventSink, type EventSink, type EventSinkStats, RingEventSink } from './event-sink.ts';
+export { RtLoop, type RtLoopOptions, type RtStats } from './rt-loop.ts';
+export { StrobeClassifier, type StrobeClassSpec } from './strobe-classifier.ts';
+export { HardwareWatchdog, type Notifier, systemdNotifier, watchdogIntervalMs } from './watchdog.ts';

@@ -1,0 +1,111 @@
+import { loadCatalogue, MemoryWires, TrafficControllerModel, udpLink, VehicleUnit } from '@brana/hardware';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type PreemptionConfig, preemptionSchema } from '../config/index.ts';
+import { RealClock, WireGpio } from '../hal/index.ts';
+import { RingEventSink } from './event-sink.ts';
+import { RtLoop } from './rt-loop.ts';
+import {
+  pointOnApproach,
+  TEST_APPROACHES,
+  TEST_INTERSECTION_ID,
+  TEST_KEYS,
+  testPreemptionDoc,
+} from './testing.ts';
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function start(extra: Record<string, unknown> = {}) {
+  const doc: Record<string, unknown> = {
+    ...testPreemptionDoc(),
+    ...extra,
+    inputs: { udp: { port: 0, host: '127.0.0.1' }, ...((extra.inputs as object) ?? {}) },
+  };
+  const config: PreemptionConfig = preemptionSchema.parse(doc);
+  const wires = new MemoryWires();
+  const model = new TrafficControllerModel(wires, {
+    approaches: config.approaches.map((a) => ({
+      id: a.id,
+      output: a.output,
+      ...(a.readback ? { readback: a.readback } : {}),
+    })),
+    conflicts: config.conflicts,
+    heartbeat: config.heartbeat.output,
+    deadmanMs: 60,
+  });
+  const clock = new RealClock();
+  const events = new RingEventSink(10_000);
+  const loop = await RtLoop.start({
+    config,
+    gpio: new WireGpio(wires, { clock, kind: 'memory' }),
+    clock,
+    events,
+    catalogue: loadCatalogue(),
+  });
+  cleanups.push(
+    () => model.close(),
+    () => loop.stop(),
+  );
+  const link = udpLink(loop.udpPort!);
+  cleanups.push(() => link.close());
+  return { loop, model, events, link, wires, config };
+}
+
+function unit(key = TEST_KEYS.ambulance, vehicleId = 1, role: 'ambulance' | 'transit' = 'ambulance') {
+  return new VehicleUnit({
+    privateKey: key.privateKey,
+    vehicleId,
+    role,
+    intersectionId: TEST_INTERSECTION_ID,
+  });
+}
+
+const at = (approach: number, etaS = 5) => ({
+  inbound: approach,
+  etaS,
+  headingDeg: TEST_APPROACHES[approach - 1]!.headingDeg,
+  speedMps: 12,
+  ...pointOnApproach(approach, 200),
+});
+
+describe('rt loop (in process, memory wires, real UDP socket)', () => {
+  it('keeps outputs off until self-test, then asserts on a signed request and releases on cancel', async () => {
+    const { loop, model, events, link } = await start();
+    const amb = unit();
+    await link.send(amb.frame('request', at(1)));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(model.closedApproaches()).toEqual([]); // still in self-test
+    await model.waitFor(() => loop.stats().mode === 'running', 2000, 'self-test');
+    await link.send(amb.frame('update', at(1)));
+    await model.waitFor(() => model.isClosed('north'), 2000, 'north asserted');
+    await link.send(amb.frame('cancel', at(1, 0)));
+    await model.waitFor(() => !model.isClosed('north'), 2000, 'north released');
+    const types = events.take().flatMap((r) => (r.kind === 'event' ? [r.type] : []));
+    expect(types).toContain('preemption.ready');
+    expect(types).toContain('preemption.asserted');
+    expect(types).toContain('preemption.released');
+    expect(model.violations).toEqual([]);
+  });
+
+  it('rejects a forged frame with its reason and asserts nothing', async () => {
+    const { loop, model, events, link } = await start();
+    await model.waitFor(() => loop.stats().mode === 'running', 2000, 'self-test');
+    const forged = unit(TEST_KEYS.stranger).frame('request', at(1));
+    await link.send(forged);
+    await model.waitFor(() => loop.stats().rejected.signature === 1, 2000, 'rejection');
+    expect(model.closedApproaches()).toEqual([]);
+    const rejected = events.take().find((r) => r.kind === 'event' && r.type === 'preemption.rejected');
+    expect(rejected).toMatchObject({ data: { reason: 'signature', input: 'udp' } });
+  });
+
+  it('a stuck readback contact is a fault that switches everything off', async () => {
+    const { loop, model, wires, link } = await start();
+    await model.waitFor(() => loop.stats().mode === 'running', 2000, 'self-test');
+    model.close(); // the model stops mirroring contacts: readbacks stay 0 while the output goes 1
+    await link.send(unit().frame('request', at(1)));
+    await model.waitFor(() => loop.stats().mode === 'fault', 2000, 'readback fault');
+    expect(await wires.read('relay-north')).toBe(0);
+  });
+});

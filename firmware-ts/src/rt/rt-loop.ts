@@ -1,0 +1,468 @@
+// The rt loop: priority-request inputs (serial radio, UDP, optical detector, test contact) through
+// the checks into the pure arbiter, whose commands drive one relay per approach; a heartbeat that
+// toggles every cycle for the external dead-man; readback supervision; watchdog kicks; events to a
+// bounded sink. Buffers, decoders and per-vehicle state are allocated once at start.
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import {
+  type Catalogue,
+  type DecodedFrame,
+  type OpticalDetectorProfile,
+  PriorityFrameDecoder,
+  REQUEST_TYPES,
+} from '@brana/hardware';
+import type { PreemptionConfig } from '../config/index.ts';
+import type { Clock, DigitalInput, DigitalOutput, GpioBackend, Level, SerialPort } from '../hal/index.ts';
+import type { AgentRecord } from '../ipc/index.ts';
+import {
+  type ArbiterConfig,
+  type ArbiterEvent,
+  type ArbiterInput,
+  type ArbiterState,
+  arbiterConfigFrom,
+  initialArbiterState,
+  type Priority,
+  step,
+} from './arbiter.ts';
+import { type RejectReason, RequestChecks } from './checks.ts';
+import { RtConfigError, RtStartError } from './errors.ts';
+import type { EventSink } from './event-sink.ts';
+import { StrobeClassifier } from './strobe-classifier.ts';
+import type { HardwareWatchdog, Notifier } from './watchdog.ts';
+
+export interface RtLoopOptions {
+  config: PreemptionConfig;
+  gpio: GpioBackend;
+  clock: Clock;
+  events: EventSink;
+  /** The serial radio receiver, not yet opened; required when config.inputs.radio is set. */
+  radio?: SerialPort;
+  /** Device profiles, for the optical detectors' strobe classes. */
+  catalogue?: Catalogue;
+  notifier?: Notifier;
+  /** sd_notify WATCHDOG=1 interval (half of WATCHDOG_USEC). */
+  notifyWatchdogMs?: number;
+  hardwareWatchdog?: HardwareWatchdog;
+  /** Status counters are sent this often (default 5000 ms). */
+  statusEveryMs?: number;
+}
+
+export interface RtStats {
+  mode: ArbiterState['mode'];
+  phases: string[];
+  accepted: number;
+  rejected: Record<RejectReason, number>;
+  cycles: number;
+  /** Worst lateness of a cycle timer, ms. */
+  maxCycleLateMs: number;
+  eventsDropped: number;
+}
+
+interface Optical {
+  input: DigitalInput;
+  approach: number;
+  classifier: StrobeClassifier;
+  /** Priority per class index, 0 = class not accepted by the config. */
+  priorityOf: number[];
+  vehicle: string;
+  active: number;
+}
+
+const TYPE_CODES = REQUEST_TYPES;
+
+export class RtLoop {
+  private state: ArbiterState;
+  private readonly arbiter: ArbiterConfig;
+  private readonly checks: RequestChecks;
+  private readonly ids: string[];
+  private outputs: DigitalOutput[] = [];
+  private readbacks: (DigitalInput | undefined)[] = [];
+  private readonly mismatchSince: Float64Array;
+  private heartbeat: DigitalOutput | undefined;
+  private heartbeatLevel: Level = 0;
+  private readonly optical: Optical[] = [];
+  private testContact: DigitalInput | undefined;
+  private udp: UdpSocket | undefined;
+  private readonly radioDecoder = new PriorityFrameDecoder();
+  private readonly udpDecoder = new PriorityFrameDecoder();
+  private radioLastDataMs = 0;
+  private frameErrorsSeen = 0;
+  private timer: ReturnType<Clock['setInterval']> | undefined;
+  private selfTestTimer: ReturnType<Clock['setTimeout']> | undefined;
+  private nextCycleMs = 0;
+  private lastNotifyMs = 0;
+  private lastStatusMs = 0;
+  private cycles = 0;
+  private maxCycleLateMs = 0;
+  private stopped = false;
+  private readonly closers: (() => void | Promise<void>)[] = [];
+  private readonly onRadioFrame = (buf: Buffer, off: number, f: DecodedFrame) =>
+    this.frame(buf, off, f, 'radio');
+  private readonly onUdpFrame = (buf: Buffer, off: number, f: DecodedFrame) => this.frame(buf, off, f, 'udp');
+
+  private constructor(private readonly o: RtLoopOptions) {
+    this.arbiter = arbiterConfigFrom(o.config);
+    this.state = initialArbiterState(this.arbiter, o.clock.monotonicMs());
+    this.checks = new RequestChecks(o.config);
+    this.ids = o.config.approaches.map((a) => a.id);
+    this.mismatchSince = new Float64Array(this.ids.length).fill(-1);
+  }
+
+  /** Opens every line and input, starts the cycle and the self-test. Outputs start off. */
+  static async start(options: RtLoopOptions): Promise<RtLoop> {
+    const loop = new RtLoop(options);
+    try {
+      await loop.open();
+    } catch (err) {
+      await loop.stop();
+      throw err;
+    }
+    return loop;
+  }
+
+  /** The UDP port actually bound (useful with port 0). */
+  get udpPort(): number | undefined {
+    return this.udp?.address().port;
+  }
+
+  stats(): RtStats {
+    return {
+      mode: this.state.mode,
+      phases: this.state.approaches.map((a) => a.phase),
+      accepted: this.checks.accepted,
+      rejected: { ...this.checks.rejected },
+      cycles: this.cycles,
+      maxCycleLateMs: this.maxCycleLateMs,
+      eventsDropped: this.o.events.stats().dropped,
+    };
+  }
+
+  private async open(): Promise<void> {
+    const { config: c, gpio } = this.o;
+    // Outputs first, all off: nothing may be asserted before the self-test.
+    for (const a of c.approaches) this.outputs.push(await gpio.openOutput(a.output, { initial: 0 }));
+    this.heartbeat = await gpio.openOutput(c.heartbeat.output, { initial: 0 });
+    for (const a of c.approaches) {
+      this.readbacks.push(a.readback === undefined ? undefined : await gpio.openInput(a.readback));
+    }
+    for (const [i, spec] of c.inputs.optical.entries()) {
+      const profile = this.o.catalogue?.get(spec.profile);
+      if (profile === undefined || profile.kind !== 'optical-detector') {
+        throw new RtConfigError(
+          `preemption.inputs.optical[${i}].profile`,
+          `"${spec.profile}" is not an optical-detector device profile`,
+          'use the id of a profile in hardware/profiles/optical-detector/ (e.g. optical-priority-detector)',
+        );
+      }
+      const p = profile as OpticalDetectorProfile;
+      const input = await gpio.openInput(spec.line, {
+        edge: 'rising',
+        activeLow: p.output.activeLevel === 'low',
+      });
+      const approach = this.ids.indexOf(spec.approach);
+      const o: Optical = {
+        input,
+        approach,
+        classifier: new StrobeClassifier(p.strobe.classes, p.strobe.consecutivePulses),
+        priorityOf: p.strobe.classes.map((k) =>
+          (spec.accept as string[]).includes(k.name) ? (k.name === 'transit' ? 1 : 2) : 0,
+        ),
+        vehicle: `optical:${spec.line}`,
+        active: -1,
+      };
+      this.optical.push(o);
+      input.onEdge((level, atNs) => {
+        if (level === 1) this.opticalPulse(o, Number(atNs) / 1e6);
+      });
+    }
+    const tc = c.inputs.testContact;
+    if (tc !== undefined) {
+      this.testContact = await gpio.openInput(tc.line, { debounceMs: 20 });
+      const approach = this.ids.indexOf(tc.approach);
+      this.testContact.onEdge((level) => {
+        this.feed({
+          kind: 'request',
+          type: level === 1 ? 'request' : 'cancel',
+          approach,
+          vehicle: 'test-contact',
+          priority: 2,
+          etaMs: 0,
+        });
+      });
+    }
+    if (c.inputs.radio !== undefined) {
+      const radio = this.o.radio;
+      if (radio === undefined) {
+        throw new RtConfigError(
+          'preemption.inputs.radio',
+          'no serial port was given for the radio',
+          'pass the radio port',
+        );
+      }
+      await radio.open();
+      this.closers.push(() => radio.close());
+      radio.onData((bytes) => {
+        this.radioLastDataMs = this.o.clock.monotonicMs();
+        this.radioDecoder.push(bytes, this.onRadioFrame);
+        this.countFrameErrors('radio');
+      });
+    }
+    if (c.inputs.udp !== undefined) {
+      const udp = createSocket('udp4');
+      this.udp = udp;
+      await new Promise<void>((resolve, reject) => {
+        udp.once('error', (e) =>
+          reject(
+            new RtStartError(
+              `cannot listen on UDP ${c.inputs.udp!.host}:${c.inputs.udp!.port} (${(e as NodeJS.ErrnoException).code ?? e.message})`,
+              'choose a free port in preemption.inputs.udp.port or stop the other listener',
+              e,
+            ),
+          ),
+        );
+        udp.bind(c.inputs.udp!.port, c.inputs.udp!.host, () => resolve());
+      });
+      udp.on('message', (msg) => {
+        this.udpDecoder.push(msg, this.onUdpFrame);
+        // A datagram carries whole frames; what is left over is a truncated frame.
+        this.udpDecoder.flush();
+        this.countFrameErrors('udp');
+      });
+    }
+    const clock = this.o.clock;
+    const period = c.heartbeat.periodMs;
+    this.nextCycleMs = clock.monotonicMs() + period;
+    this.timer = clock.setInterval(() => this.cycle(), period);
+    this.selfTestTimer = clock.setTimeout(() => this.selfTest(), c.timing.selfTestMs);
+  }
+
+  /** Self-test with every output off: each readback must read open. */
+  private selfTest(): void {
+    const stuck: string[] = [];
+    this.readbacks.forEach((rb, i) => {
+      if (rb !== undefined && rb.read() !== 0)
+        stuck.push(`${rb.name} (approach ${this.ids[i]}) reads closed`);
+    });
+    this.feed(
+      stuck.length === 0
+        ? { kind: 'selfTest', ok: true }
+        : { kind: 'selfTest', ok: false, detail: stuck.join(', ') },
+    );
+    if (this.state.mode === 'running') this.o.notifier?.notify('READY=1');
+  }
+
+  private cycle(): void {
+    if (this.stopped) return;
+    const clock = this.o.clock;
+    const now = clock.monotonicMs();
+    const late = now - this.nextCycleMs;
+    if (late > this.maxCycleLateMs) this.maxCycleLateMs = late;
+    this.nextCycleMs = now + this.o.config.heartbeat.periodMs;
+    this.cycles++;
+    this.heartbeatLevel = this.heartbeatLevel === 0 ? 1 : 0;
+    this.heartbeat?.write(this.heartbeatLevel);
+
+    for (const o of this.optical) {
+      if (o.classifier.expire(now) && o.active >= 0) {
+        o.active = -1;
+        this.feed({
+          kind: 'request',
+          type: 'cancel',
+          approach: o.approach,
+          vehicle: o.vehicle,
+          priority: 2,
+          etaMs: 0,
+        });
+      }
+    }
+    if (this.radioDecoder.pending > 0 && now - this.radioLastDataMs > 50) {
+      this.radioDecoder.flush();
+      this.countFrameErrors('radio');
+    }
+    this.feed({ kind: 'tick' });
+    this.superviseReadbacks(now);
+
+    if (this.o.notifyWatchdogMs !== undefined && now - this.lastNotifyMs >= this.o.notifyWatchdogMs) {
+      this.lastNotifyMs = now;
+      this.o.notifier?.notify('WATCHDOG=1');
+    }
+    this.o.hardwareWatchdog?.kick();
+    if (now - this.lastStatusMs >= (this.o.statusEveryMs ?? 5000)) {
+      this.lastStatusMs = now;
+      this.sendStatus();
+    }
+  }
+
+  /** A contact that does not follow its output within readbackSettleMs is stuck: system fault. */
+  private superviseReadbacks(now: number): void {
+    if (this.state.mode !== 'running') return;
+    for (let i = 0; i < this.readbacks.length; i++) {
+      const rb = this.readbacks[i];
+      if (rb === undefined) continue;
+      const want = this.outputs[i]!.read();
+      if (rb.read() === want) {
+        this.mismatchSince[i] = -1;
+      } else if (this.mismatchSince[i]! < 0) {
+        this.mismatchSince[i] = now;
+      } else if (now - this.mismatchSince[i]! > this.o.config.timing.readbackSettleMs) {
+        this.feed({
+          kind: 'fault',
+          reason: `readback ${rb.name} of approach ${this.ids[i]} reads ${rb.read()} while the output is ${want} (stuck contact or lost dead-man)`,
+        });
+      }
+    }
+  }
+
+  private opticalPulse(o: Optical, atMs: number): void {
+    const cls = o.classifier.pulse(atMs);
+    if (cls < 0) return;
+    const priority = o.priorityOf[cls]!;
+    if (priority === 0) return;
+    o.active = cls;
+    // Optical requests cannot be authenticated; the config decided above whether this class counts.
+    this.feed({
+      kind: 'request',
+      type: 'update',
+      approach: o.approach,
+      vehicle: o.vehicle,
+      priority: priority as Priority,
+      etaMs: 0,
+    });
+  }
+
+  /** The hot path: a frame that passed its CRC, straight from the decoder's buffer. */
+  private frame(buf: Buffer, off: number, f: DecodedFrame, input: 'radio' | 'udp'): void {
+    const clock = this.o.clock;
+    const verdict = this.checks.check(buf, off, f, clock.nowMs(), clock.monotonicMs());
+    if (verdict !== 'ok') {
+      this.event('preemption.rejected', 'warning', true, {
+        reason: verdict,
+        input,
+        vehicleId: f.vehicleId,
+        inbound: f.inbound,
+        counter: f.counter,
+      });
+      return;
+    }
+    this.feed({
+      kind: 'request',
+      type: TYPE_CODES[f.typeCode]!,
+      approach: this.checks.approachIndex,
+      vehicle: `${this.checks.keyId(this.checks.keyIndex)}/${f.vehicleId}`,
+      priority: f.roleCode === 3 ? 1 : 2,
+      etaMs: f.etaDs * 100,
+    });
+  }
+
+  private countFrameErrors(input: 'radio' | 'udp'): void {
+    const sum = (d: PriorityFrameDecoder) => d.counts.badCrc + d.counts.badHeader + d.counts.truncated;
+    const total = sum(this.radioDecoder) + sum(this.udpDecoder);
+    const fresh = total - this.frameErrorsSeen;
+    if (fresh <= 0) return;
+    this.frameErrorsSeen = total;
+    this.checks.countFrameErrors(fresh);
+    this.event('preemption.rejected', 'warning', true, { reason: 'frame', input, count: fresh });
+  }
+
+  private feed(input: ArbiterInput): void {
+    const r = step(this.state, input, this.o.clock.monotonicMs(), this.arbiter);
+    this.state = r.state;
+    for (const c of r.commands) {
+      if (c.kind === 'output') this.outputs[c.approach]!.write(c.level);
+      else this.arbiterEvent(c.event);
+    }
+  }
+
+  private arbiterEvent(e: ArbiterEvent): void {
+    switch (e.type) {
+      case 'asserted':
+        this.event('preemption.asserted', 'info', true, {
+          approach: this.ids[e.approach],
+          vehicle: e.vehicle,
+          priority: e.priority === 2 ? 'emergency' : 'transit',
+        });
+        break;
+      case 'released':
+        this.event('preemption.released', 'info', true, {
+          approach: this.ids[e.approach],
+          vehicle: e.vehicle,
+          reason: e.reason,
+        });
+        break;
+      case 'fault':
+        this.event('preemption.fault', 'critical', true, {
+          approach: e.approach === 'system' ? 'system' : this.ids[e.approach],
+          reason: e.reason,
+        });
+        break;
+      case 'ready':
+        this.event('preemption.ready', 'info', true, {});
+        break;
+      case 'armed':
+      case 'expired':
+        this.event(`preemption.${e.type}`, 'info', false, {
+          approach: this.ids[e.approach],
+          vehicle: e.vehicle,
+        });
+        break;
+      case 'ignored':
+        this.event('preemption.ignored', 'info', false, {
+          approach: this.ids[e.approach] ?? e.approach,
+          vehicle: e.vehicle,
+          reason: e.reason,
+        });
+        break;
+    }
+  }
+
+  private event(
+    type: string,
+    severity: 'info' | 'warning' | 'critical',
+    safety: boolean,
+    data: Record<string, unknown>,
+  ): void {
+    const record: AgentRecord = { kind: 'event', type, safety, severity, atMs: this.o.clock.nowMs(), data };
+    this.o.events.emit(record);
+  }
+
+  private sendStatus(): void {
+    const counters: Record<string, number> = {
+      accepted: this.checks.accepted,
+      cycles: this.cycles,
+      maxCycleLateMs: this.maxCycleLateMs,
+      eventsDropped: this.o.events.stats().dropped,
+      framesDecoded: this.radioDecoder.counts.frames + this.udpDecoder.counts.frames,
+    };
+    for (const [k, v] of Object.entries(this.checks.rejected)) counters[`rejected.${k}`] = v;
+    this.o.events.emit({ kind: 'status', atMs: this.o.clock.nowMs(), counters });
+  }
+
+  /** Switches every output off and releases every line. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    const clock = this.o.clock;
+    if (this.timer !== undefined) clock.clearInterval(this.timer);
+    if (this.selfTestTimer !== undefined) clock.clearTimeout(this.selfTestTimer);
+    for (const out of this.outputs) {
+      try {
+        out.write(0);
+      } catch {
+        // closing anyway
+      }
+    }
+    this.udp?.close();
+    for (const c of this.closers) await c();
+    for (const l of [
+      ...this.outputs,
+      this.heartbeat,
+      ...this.readbacks,
+      this.testContact,
+      ...this.optical.map((o) => o.input),
+    ]) {
+      await l?.close();
+    }
+    this.o.notifier?.notify('STOPPING=1');
+    this.o.notifier?.close();
+    this.o.hardwareWatchdog?.close();
+  }
+}
