@@ -4,7 +4,7 @@
 
 import { ModbusFrameError } from './errors.ts';
 
-export const FunctionCode = {
+export const ModbusFunctionCode = {
   readCoils: 1,
   readDiscreteInputs: 2,
   readHoldingRegisters: 3,
