@@ -6,12 +6,15 @@ import { join } from 'node:path';
 import { ModbusTcpServer, RtuSlave } from '@brana/hardware';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModbusCrcError, ModbusExceptionError, ModbusTimeoutError } from '../src/errors.ts';
+import { RealClock } from '../src/hal/clock/real-clock.ts';
 import {
   CONTRACT_MAP,
   contractModbusHandler,
   describeModbusClientContract,
 } from '../src/hal/contracts/modbus.contract.ts';
 import { ModbusSerialClient } from '../src/hal/modbus/modbus-serial-client.ts';
+import { RtuModbusClient } from '../src/hal/modbus/rtu-client.ts';
+import { NodeSerialPort } from '../src/hal/serial/node-serial-port.ts';
 
 let dir: string;
 beforeAll(() => {
@@ -40,6 +43,27 @@ describeModbusClientContract('modbus-serial RTU against the bench RtuSlave', asy
     parity: 'even',
     timeoutMs: 1000,
   });
+  return {
+    client,
+    unitId: 1,
+    silentUnitId: 9,
+    dispose: async () => {
+      await client.close();
+      await slave.stop();
+    },
+  };
+});
+
+describeModbusClientContract('RtuModbusClient on NodeSerialPort against the bench RtuSlave', async () => {
+  const slave = await RtuSlave.start({
+    dir,
+    name: `line${++lines}`,
+    baud: 38400,
+    parity: 'even',
+    devices: [device(1)],
+  });
+  const port = new NodeSerialPort({ path: slave.clientPath, baudRate: 38400, parity: 'even' });
+  const client = await RtuModbusClient.open({ port, clock: new RealClock(), timeoutMs: 1000 });
   return {
     client,
     unitId: 1,

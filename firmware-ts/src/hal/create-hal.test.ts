@@ -7,7 +7,9 @@ import { HalConfigError } from '../errors.ts';
 import { RealClock } from './clock/real-clock.ts';
 import { VirtualClock } from './clock/virtual-clock.ts';
 import { CONTRACT_MAP, contractModbusHandler } from './contracts/modbus.contract.ts';
+import { attachRtuResponder } from './contracts/rtu-responder.ts';
 import { createHal, parseHalConfig } from './create-hal.ts';
+import { RtuModbusClient } from './modbus/rtu-client.ts';
 import { MemorySerialPort } from './serial/memory-serial.ts';
 import { NodeSerialPort } from './serial/node-serial-port.ts';
 
@@ -93,6 +95,36 @@ describe('createHal', () => {
       await client.close();
       await server.stop();
     }
+  });
+
+  it("RTU with driver 'brana' runs on a memory serial line in virtual time", async () => {
+    const clock = new VirtualClock();
+    const hal = await createHal({ gpio: { backend: 'memory' }, serial: 'memory' }, { clock });
+    const client = await hal.connectModbus({
+      transport: 'rtu',
+      driver: 'brana',
+      path: 'rs485',
+      baudRate: 19200,
+    });
+    expect(client).toBeInstanceOf(RtuModbusClient);
+    expect(client.target).toBe('rtu:rs485');
+    const far = ((client as RtuModbusClient).port as MemorySerialPort).peer;
+    await far.open();
+    attachRtuResponder({
+      port: far,
+      clock,
+      devices: new Map([[4, contractModbusHandler()]]),
+      turnaroundMs: 20,
+    });
+    let value: number[] | undefined;
+    void client.readInputRegisters(4, 2, 1).then((v) => {
+      value = v;
+    });
+    // 8 + 7 characters at 19200 Bd 8N1 (10 bits) plus 20 ms turnaround: about 27.8 ms of virtual time.
+    expect(await clock.runUntilAsync(() => value !== undefined, 1000)).toBe(true);
+    expect(value).toEqual([CONTRACT_MAP.input(2)]);
+    expect(clock.monotonicMs()).toBeCloseTo((15 * 10 * 1000) / 19200 + 20, 6);
+    await client.close();
   });
 
   it('names the wrong field of a bad configuration and how to fix it', () => {

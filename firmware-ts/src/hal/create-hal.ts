@@ -12,6 +12,7 @@ import { openSysfsGpio } from './gpio/sysfs-gpio.ts';
 import { WireGpio } from './gpio/wire-gpio.ts';
 import type { ModbusClient } from './modbus/modbus-client.ts';
 import { ModbusSerialClient } from './modbus/modbus-serial-client.ts';
+import { RtuModbusClient } from './modbus/rtu-client.ts';
 import { createMemorySerialPair } from './serial/memory-serial.ts';
 import { NodeSerialPort } from './serial/node-serial-port.ts';
 import type { SerialPort, SerialSettings } from './serial/serial-port.ts';
@@ -39,7 +40,17 @@ export const halConfigSchema = z.strictObject({
 export type HalConfig = z.input<typeof halConfigSchema>;
 
 export type ModbusConnection =
-  | ({ transport: 'rtu'; path: string; timeoutMs?: number } & Partial<SerialSettings>)
+  | ({
+      transport: 'rtu';
+      path: string;
+      timeoutMs?: number;
+      /**
+       * 'modbus-serial' (default): the library's RTU master on the serial path.
+       * 'brana': our RtuModbusClient on `hal.serialPort(path)` timed by `hal.clock`, so it also
+       * runs on memory serial pairs in virtual time.
+       */
+      driver?: 'modbus-serial' | 'brana';
+    } & Partial<SerialSettings>)
   | { transport: 'tcp'; host: string; port?: number; timeoutMs?: number };
 
 export interface Hal {
@@ -115,15 +126,20 @@ export async function createHal(config: HalConfig, deps: HalDependencies = {}): 
       });
       break;
   }
+  function serialPort(path: string, settings: Partial<SerialSettings> = {}): SerialPort {
+    if (c.serial === 'native') return new NodeSerialPort({ path, ...settings });
+    const [port] = createMemorySerialPair({ paths: [path, `${path}.peer`], settings, pacedBy: clock });
+    return port;
+  }
   return {
     clock,
     gpio,
-    serialPort(path, settings = {}) {
-      if (c.serial === 'native') return new NodeSerialPort({ path, ...settings });
-      const [port] = createMemorySerialPair({ paths: [path, `${path}.peer`], settings, pacedBy: clock });
-      return port;
-    },
+    serialPort,
     async connectModbus(connection) {
+      if (connection.transport === 'rtu' && connection.driver === 'brana') {
+        const { path, timeoutMs, driver: _driver, transport: _transport, ...settings } = connection;
+        return RtuModbusClient.open({ port: serialPort(path, settings), clock, timeoutMs });
+      }
       if (connection.transport === 'rtu') return ModbusSerialClient.connectRtu(connection);
       if (connection.transport === 'tcp') return ModbusSerialClient.connectTcp(connection);
       throw new HalConfigError(

@@ -33,6 +33,7 @@ export {
   type ModbusTcpOptions,
   mapModbusError,
 } from './modbus/modbus-serial-client.ts';
+export { type RtuClientStats, RtuModbusClient, type RtuModbusClientOptions } from './modbus/rtu-client.ts';
 export {
   createMemorySerialPair,
   type MemorySerialPairOptions,

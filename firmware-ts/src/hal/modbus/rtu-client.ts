@@ -1,0 +1,334 @@
+// A Modbus RTU master of our own over any SerialPort, timed by an injected Clock: the same code
+// runs on a Pi UART, on a bench pty, and on a memory serial pair in virtual time. Framing follows
+// Modbus over Serial Line V1.02 section 2.5.1: a request starts after at least t3.5 of silence,
+// the answer's length follows from the function code, and bytes arriving while no request is
+// outstanding (late answers, noise) are discarded, never taken for the next answer.
+import {
+  crc16Modbus,
+  decodeResponse,
+  encodeRequest,
+  encodeRtu,
+  type ModbusRequest,
+  type ModbusResponse,
+  t35Ms,
+} from '@brana/hardware';
+import {
+  ModbusBadResponseError,
+  ModbusCrcError,
+  ModbusExceptionError,
+  type ModbusRequestInfo,
+  ModbusTimeoutError,
+  PortClosedError,
+} from '../../errors.ts';
+import { type Clock, sleepMs, type TimerHandle } from '../clock/clock.ts';
+import type { SerialPort } from '../serial/serial-port.ts';
+import { MODBUS_LIMITS, type ModbusClient, type ModbusRequestOptions } from './modbus-client.ts';
+import { checkRange, checkRegisterValues, checkTimeout, checkUnitId } from './request-checks.ts';
+
+export interface RtuModbusClientOptions {
+  /** The line; opened by `RtuModbusClient.open` if it is not open yet, closed by `close()`. */
+  port: SerialPort;
+  clock: Clock;
+  /** Default per-request timeout, counted from when the request is written. Default 500 ms. */
+  timeoutMs?: number;
+  /** Silence kept between frames. Default t3.5 for the port's baud rate (1.75 ms above 19200 Bd). */
+  interFrameMs?: number;
+  /** Wait after a broadcast (unit 0) write, which nobody answers, before the next request. Default 100 ms. */
+  broadcastDelayMs?: number;
+}
+
+export interface RtuClientStats {
+  requests: number;
+  timeouts: number;
+  crcErrors: number;
+  badResponses: number;
+  /** Bytes that arrived while no request was outstanding. */
+  strayBytes: number;
+}
+
+interface Pending {
+  request: ModbusRequestInfo;
+  expectedLength: number;
+  bitQuantity: number | undefined;
+  resolve(response: ModbusResponse): void;
+  reject(error: Error): void;
+}
+
+/** Length of a normal RTU answer: unit + PDU + CRC (spec sections 6.1-6.12). */
+function answerLength(r: ModbusRequest): number {
+  switch (r.fc) {
+    case 1:
+    case 2:
+      return 5 + Math.ceil(r.quantity / 8);
+    case 3:
+    case 4:
+      return 5 + 2 * r.quantity;
+    default:
+      return 8;
+  }
+}
+
+const EXCEPTION_LENGTH = 5;
+
+const bitsOf = (r: ModbusResponse) => (r as { bits: boolean[] }).bits;
+const registersOf = (r: ModbusResponse) => (r as { registers: number[] }).registers;
+const nothing = () => {};
+
+export class RtuModbusClient implements ModbusClient {
+  readonly target: string;
+  /** The line this client owns. */
+  readonly port: SerialPort;
+  readonly stats: RtuClientStats = { requests: 0, timeouts: 0, crcErrors: 0, badResponses: 0, strayBytes: 0 };
+  readonly #port: SerialPort;
+  readonly #clock: Clock;
+  readonly #timeoutMs: number;
+  readonly #interFrameMs: number;
+  readonly #broadcastDelayMs: number;
+  #rx: Buffer = Buffer.alloc(0);
+  #pending: Pending | undefined;
+  #lineQuietFromMs = Number.NEGATIVE_INFINITY;
+  #chain: Promise<unknown> = Promise.resolve();
+  #closed = false;
+
+  private constructor(options: RtuModbusClientOptions) {
+    this.#port = options.port;
+    this.port = options.port;
+    this.#clock = options.clock;
+    this.target = `rtu:${options.port.path}`;
+    this.#timeoutMs = options.timeoutMs ?? 500;
+    checkTimeout(this.#timeoutMs);
+    this.#interFrameMs = options.interFrameMs ?? t35Ms(options.port.settings.baudRate);
+    this.#broadcastDelayMs = options.broadcastDelayMs ?? 100;
+    options.port.onData((bytes) => this.#receive(bytes));
+    options.port.onClose((error) => {
+      this.#closed = true;
+      this.#fail(new PortClosedError(this.target, 'the serial line closed', error));
+    });
+  }
+
+  /** Opens the line if needed and returns a client on it. */
+  static async open(options: RtuModbusClientOptions): Promise<RtuModbusClient> {
+    const client = new RtuModbusClient(options);
+    if (!options.port.isOpen) await options.port.open();
+    return client;
+  }
+
+  get isOpen(): boolean {
+    return !this.#closed && this.#port.isOpen;
+  }
+
+  readCoils(
+    unitId: number,
+    address: number,
+    count: number,
+    options?: ModbusRequestOptions,
+  ): Promise<boolean[]> {
+    checkUnitId(unitId, false);
+    checkRange(address, count, MODBUS_LIMITS.maxReadBits);
+    return this.#enqueue(unitId, { fc: 1, address, quantity: count }, options).then(bitsOf);
+  }
+
+  readDiscreteInputs(
+    unitId: number,
+    address: number,
+    count: number,
+    options?: ModbusRequestOptions,
+  ): Promise<boolean[]> {
+    checkUnitId(unitId, false);
+    checkRange(address, count, MODBUS_LIMITS.maxReadBits);
+    return this.#enqueue(unitId, { fc: 2, address, quantity: count }, options).then(bitsOf);
+  }
+
+  readHoldingRegisters(
+    unitId: number,
+    address: number,
+    count: number,
+    options?: ModbusRequestOptions,
+  ): Promise<number[]> {
+    checkUnitId(unitId, false);
+    checkRange(address, count, MODBUS_LIMITS.maxReadRegisters);
+    return this.#enqueue(unitId, { fc: 3, address, quantity: count }, options).then(registersOf);
+  }
+
+  readInputRegisters(
+    unitId: number,
+    address: number,
+    count: number,
+    options?: ModbusRequestOptions,
+  ): Promise<number[]> {
+    checkUnitId(unitId, false);
+    checkRange(address, count, MODBUS_LIMITS.maxReadRegisters);
+    return this.#enqueue(unitId, { fc: 4, address, quantity: count }, options).then(registersOf);
+  }
+
+  writeSingleCoil(
+    unitId: number,
+    address: number,
+    value: boolean,
+    options?: ModbusRequestOptions,
+  ): Promise<void> {
+    checkUnitId(unitId, true);
+    checkRange(address, 1, 1);
+    return this.#enqueue(unitId, { fc: 5, address, value }, options).then(nothing);
+  }
+
+  writeSingleRegister(
+    unitId: number,
+    address: number,
+    value: number,
+    options?: ModbusRequestOptions,
+  ): Promise<void> {
+    checkUnitId(unitId, true);
+    checkRange(address, 1, 1);
+    checkRegisterValues([value]);
+    return this.#enqueue(unitId, { fc: 6, address, value }, options).then(nothing);
+  }
+
+  writeMultipleCoils(
+    unitId: number,
+    address: number,
+    values: readonly boolean[],
+    options?: ModbusRequestOptions,
+  ): Promise<void> {
+    checkUnitId(unitId, true);
+    checkRange(address, values.length, MODBUS_LIMITS.maxWriteBits);
+    return this.#enqueue(unitId, { fc: 15, address, values: [...values] }, options).then(nothing);
+  }
+
+  writeMultipleRegisters(
+    unitId: number,
+    address: number,
+    values: readonly number[],
+    options?: ModbusRequestOptions,
+  ): Promise<void> {
+    checkUnitId(unitId, true);
+    checkRange(address, values.length, MODBUS_LIMITS.maxWriteRegisters);
+    checkRegisterValues(values);
+    return this.#enqueue(unitId, { fc: 16, address, values: [...values] }, options).then(nothing);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#fail(new PortClosedError(this.target, 'the client was closed'));
+    await this.#port.close();
+  }
+
+  // Argument checks run synchronously in the public methods, so they throw before a promise exists;
+  // everything that touches the line is queued (one request on the line at a time).
+  #enqueue(unitId: number, request: ModbusRequest, options?: ModbusRequestOptions): Promise<ModbusResponse> {
+    const timeoutMs = options?.timeoutMs ?? this.#timeoutMs;
+    checkTimeout(timeoutMs);
+    const run = () => this.#transact(unitId, request, timeoutMs);
+    const result = this.#chain.then(run, run);
+    this.#chain = result.catch(() => {});
+    return result;
+  }
+
+  async #transact(unitId: number, request: ModbusRequest, timeoutMs: number): Promise<ModbusResponse> {
+    const info: ModbusRequestInfo = {
+      target: this.target,
+      unitId,
+      functionCode: request.fc,
+      address: request.address,
+    };
+    if (this.#closed || !this.#port.isOpen)
+      throw new PortClosedError(this.target, 'the serial line is closed');
+    const waitMs = this.#lineQuietFromMs + this.#interFrameMs - this.#clock.monotonicMs();
+    if (waitMs > 0) await sleepMs(this.#clock, waitMs);
+    this.stats.requests++;
+    this.#rx = Buffer.alloc(0);
+    const adu = encodeRtu(unitId, encodeRequest(request));
+    if (unitId === 0) {
+      await this.#write(adu);
+      this.#lineQuietFromMs = this.#clock.monotonicMs() + this.#broadcastDelayMs;
+      return request as ModbusResponse;
+    }
+    let timer: TimerHandle | undefined;
+    const answered = new Promise<ModbusResponse>((resolve, reject) => {
+      this.#pending = {
+        request: info,
+        expectedLength: answerLength(request),
+        bitQuantity: request.fc === 1 || request.fc === 2 ? request.quantity : undefined,
+        resolve,
+        reject,
+      };
+      timer = this.#clock.setTimeout(() => {
+        this.stats.timeouts++;
+        this.#fail(new ModbusTimeoutError(info, timeoutMs));
+      }, timeoutMs);
+    });
+    try {
+      await this.#write(adu);
+      const response = await answered;
+      if ('exception' in response) throw new ModbusExceptionError(info, response.exception);
+      return response;
+    } finally {
+      if (timer !== undefined) this.#clock.clearTimeout(timer);
+      this.#pending = undefined;
+      this.#lineQuietFromMs = this.#clock.monotonicMs();
+    }
+  }
+
+  async #write(adu: Buffer): Promise<void> {
+    try {
+      await this.#port.write(adu);
+    } catch (e) {
+      const err = e instanceof PortClosedError ? e : new PortClosedError(this.target, 'write failed', e);
+      this.#fail(err);
+      throw err;
+    }
+  }
+
+  #fail(error: Error): void {
+    const p = this.#pending;
+    this.#pending = undefined;
+    p?.reject(error);
+  }
+
+  #receive(bytes: Buffer): void {
+    this.#lineQuietFromMs = this.#clock.monotonicMs();
+    const p = this.#pending;
+    if (p === undefined) {
+      this.stats.strayBytes += bytes.length;
+      return;
+    }
+    this.#rx = this.#rx.length === 0 ? Buffer.from(bytes) : Buffer.concat([this.#rx, bytes]);
+    const rx = this.#rx;
+    if (rx.length < 2) return;
+    const fc = rx[1]!;
+    const isException = fc === (p.request.functionCode | 0x80);
+    if (!isException && fc !== p.request.functionCode) {
+      this.#bad(p, `function code 0x${fc.toString(16)} in answer to FC${p.request.functionCode}`);
+      return;
+    }
+    const length = isException ? EXCEPTION_LENGTH : p.expectedLength;
+    if (rx.length < length) return;
+    const frame = rx.subarray(0, length);
+    if (crc16Modbus(frame, 0, length - 2) !== frame.readUInt16LE(length - 2)) {
+      this.stats.crcErrors++;
+      this.#pending = undefined;
+      p.reject(new ModbusCrcError(p.request));
+      return;
+    }
+    if (frame[0] !== p.request.unitId) {
+      this.#bad(p, `answer from unit ${frame[0]}`);
+      return;
+    }
+    let response: ModbusResponse;
+    try {
+      response = decodeResponse(frame.subarray(1, length - 2), p.bitQuantity);
+    } catch (e) {
+      this.#bad(p, (e as Error).message, e);
+      return;
+    }
+    this.#pending = undefined;
+    p.resolve(response);
+  }
+
+  #bad(p: Pending, detail: string, cause?: unknown): void {
+    this.stats.badResponses++;
+    this.#pending = undefined;
+    p.reject(new ModbusBadResponseError(p.request, detail, cause));
+  }
+}
