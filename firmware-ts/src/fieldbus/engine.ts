@@ -119,6 +119,7 @@ interface BusRuntime {
   lastEndMs: number;
   inFlight: number;
   waiters: (() => void)[];
+  silentReopened: boolean;
 }
 
 const isPortGone = (err: unknown) =>
@@ -174,6 +175,7 @@ export class FieldbusEngine {
         lastEndMs: Number.NEGATIVE_INFINITY,
         inFlight: 0,
         waiters: [],
+        silentReopened: false,
       });
     }
     const now = this.#clock.monotonicMs();
@@ -251,6 +253,15 @@ export class FieldbusEngine {
           this.#busDown(bus, errorMessage(err));
         } finally {
           this.#release(bus);
+        }
+        // Some USB adapters vanish without the port reporting a close: when every device on a line
+        // has gone silent, reopen the port once by its path.
+        const allSilent = bus.spec.kind === 'rtu' && devices.every((d) => d.state === 'offline');
+        if (allSilent && !bus.silentReopened) {
+          bus.silentReopened = true;
+          this.#busDown(bus, 'no device on the line answers; reopening the port');
+        } else if (!allSilent) {
+          bus.silentReopened = false;
         }
         this.#maybePersist();
       }
@@ -367,7 +378,6 @@ export class FieldbusEngine {
         } else {
           lastError = err;
         }
-        this.#fault(d, block, err);
       }
     }
     this.stats.polls++;
@@ -416,7 +426,10 @@ export class FieldbusEngine {
       } catch (err) {
         if (err instanceof ModbusExceptionError) this.stats.answers++;
         const retryable = err instanceof FirmwareError ? err.retryable : false;
-        if (isPortGone(err) || !retryable || attempt >= retries) throw err;
+        if (isPortGone(err)) throw err;
+        const final = !retryable || attempt >= retries;
+        this.#fault(d, block, err, attempt, final);
+        if (final) throw err;
         this.stats.retries++;
         await sleepMs(this.#clock, this.#opts.retryBackoffMs * 2 ** attempt, this.#abort.signal);
       } finally {
@@ -517,8 +530,8 @@ export class FieldbusEngine {
     this.#emit(record);
   }
 
-  #fault(d: DeviceRuntime, block: ReadBlock, err: unknown): void {
-    this.stats.failures++;
+  #fault(d: DeviceRuntime, block: ReadBlock, err: unknown, attempt: number, final: boolean): void {
+    if (final) this.stats.failures++;
     this.#emit({
       kind: 'fault',
       device: d.spec.name,
@@ -528,6 +541,8 @@ export class FieldbusEngine {
       functionCode: block.functionCode,
       address: block.address,
       count: block.count,
+      attempt,
+      final,
       atMs: this.#clock.nowMs(),
     });
   }

@@ -52,7 +52,10 @@ export interface BusStatusRecord {
   atMs: number;
 }
 
-/** A request that failed after its retries, or an exception answer. The device may still be online. */
+/**
+ * A failed request attempt, or an exception answer. `final`: no retry follows (retries used up,
+ * or not retryable); a fault that is not final was followed by a retry. The device may still be online.
+ */
 export interface FaultRecord {
   kind: 'fault';
   device: string;
@@ -63,6 +66,9 @@ export interface FaultRecord {
   functionCode: number;
   address: number;
   count: number;
+  /** 0 for the first try. */
+  attempt: number;
+  final: boolean;
   atMs: number;
 }
 
