@@ -3,4 +3,5 @@
 
 export * from './apply/index.ts';
 export * from './errors.ts';
+export * from './fleet/index.ts';
 export * from './journal/index.ts';
