@@ -16,6 +16,7 @@ export {
   type VerifyDocumentResult,
   verifyDocument,
 } from './documents.ts';
+export { areValidReadings, fastTelemetry, isValidReading } from './fast-readings.ts';
 export {
   decodeBase64url,
   type Ed25519KeyPair,
@@ -37,6 +38,7 @@ export {
   newNonce,
   type ParseResult,
   parseWire,
+  parseWireValue,
   REQUEST_MAX_SKEW_S,
   serverProof,
   sessionProof,

@@ -125,6 +125,11 @@ export function parseWire<S extends z.ZodType>(schema: S, text: string): ParseRe
   } catch (cause) {
     return { ok: false, issues: [{ path: '(root)', message: `not JSON: ${(cause as Error).message}` }] };
   }
+  return parseWireValue(schema, json);
+}
+
+/** Like parseWire, for a value already decoded from JSON. */
+export function parseWireValue<S extends z.ZodType>(schema: S, json: unknown): ParseResult<z.infer<S>> {
   const parsed = schema.safeParse(json);
   if (parsed.success) return { ok: true, value: parsed.data };
   return {

@@ -22,6 +22,36 @@ interface Rollup {
   last: number;
 }
 
+function addValue(agg: Rollup, ts: number, value: number): void {
+  agg.count++;
+  agg.sum += value;
+  if (value < agg.min) agg.min = value;
+  if (value > agg.max) agg.max = value;
+  if (ts < agg.firstTs) {
+    agg.firstTs = ts;
+    agg.first = value;
+  }
+  if (ts >= agg.lastTs) {
+    agg.lastTs = ts;
+    agg.last = value;
+  }
+}
+
+function mergeRollup(agg: Rollup, part: Rollup): void {
+  agg.count += part.count;
+  agg.sum += part.sum;
+  if (part.min < agg.min) agg.min = part.min;
+  if (part.max > agg.max) agg.max = part.max;
+  if (part.firstTs < agg.firstTs) {
+    agg.firstTs = part.firstTs;
+    agg.first = part.first;
+  }
+  if (part.lastTs >= agg.lastTs) {
+    agg.lastTs = part.lastTs;
+    agg.last = part.last;
+  }
+}
+
 export interface IngestBatch {
   readings: readonly ReadingRecord[];
   events: readonly EventRecordInput[];
@@ -36,7 +66,7 @@ export class TelemetryStore {
   private readonly updateChannelMeta: Database.Statement;
   private readonly selectWatermark: Database.Statement;
   private readonly upsertWatermark: Database.Statement;
-  private readonly storedAfter: Database.Statement;
+  private readonly storedAt: Database.Statement;
   private readonly selectWatermarks: Database.Statement;
   private readonly channelCache = new Map<string, { id: number; unit: string | null; kind: string | null }>();
   private readonly ingestTx: (gatewayNum: number, batch: IngestBatch, now: number) => TelemetryAck;
@@ -74,12 +104,12 @@ export class TelemetryStore {
     this.upsertWatermark = sqlite.prepare(`
       INSERT INTO ingest_watermarks (gateway_num, boot_epoch, seq, updated_at) VALUES (?, ?, ?, ?)
       ON CONFLICT (gateway_num, boot_epoch) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at`);
-    this.storedAfter = sqlite
+    this.storedAt = sqlite
       .prepare(`
-      SELECT seq FROM readings WHERE gateway_num = @g AND boot_epoch = @e AND seq > @s
+      SELECT 1 FROM readings WHERE gateway_num = ? AND boot_epoch = ? AND seq = ?
       UNION ALL
-      SELECT seq FROM events WHERE gateway_num = @g AND boot_epoch = @e AND seq > @s
-      ORDER BY seq`)
+      SELECT 1 FROM events WHERE gateway_num = ? AND boot_epoch = ? AND seq = ?
+      LIMIT 1`)
       .pluck();
     this.selectWatermarks = sqlite.prepare(
       'SELECT boot_epoch AS bootEpoch, seq FROM ingest_watermarks WHERE gateway_num = ? ORDER BY boot_epoch',
@@ -121,10 +151,18 @@ export class TelemetryStore {
 
   private ingestInTx(gatewayNum: number, batch: IngestBatch, now: number): TelemetryAck {
     let stored = 0;
-    const epochs = new Set<number>();
-    const rollups = new Map<string, Rollup>();
+    const epochs = new Map<number, Set<number>>();
+    const note = (bootEpoch: number, seq: number) => {
+      let set = epochs.get(bootEpoch);
+      if (!set) {
+        set = new Set();
+        epochs.set(bootEpoch, set);
+      }
+      set.add(seq);
+    };
+    const quarter = new Map<number, Rollup>();
     for (const r of batch.readings) {
-      epochs.add(r.bootEpoch);
+      note(r.bootEpoch, r.seq);
       const channelId = this.channelId(gatewayNum, r);
       const res = this.insertReading.run(
         gatewayNum,
@@ -138,44 +176,32 @@ export class TelemetryStore {
       if (res.changes === 0) continue;
       stored++;
       // Only newly stored, usable values enter the rollups, so a resent batch never counts twice.
-      if (r.value === null || r.quality === 'bad' || !Number.isFinite(r.value)) continue;
-      for (const bucketS of ROLLUP_BUCKETS_S) {
-        const bucketMs = bucketS * 1000;
-        const bucketStart = Math.floor(r.ts / bucketMs) * bucketMs;
-        const key = `${channelId}:${bucketS}:${bucketStart}`;
-        const agg = rollups.get(key);
-        if (!agg) {
-          rollups.set(key, {
-            channelId,
-            bucketS,
-            bucketStart,
-            count: 1,
-            sum: r.value,
-            min: r.value,
-            max: r.value,
-            firstTs: r.ts,
-            first: r.value,
-            lastTs: r.ts,
-            last: r.value,
-          });
-        } else {
-          agg.count++;
-          agg.sum += r.value;
-          if (r.value < agg.min) agg.min = r.value;
-          if (r.value > agg.max) agg.max = r.value;
-          if (r.ts < agg.firstTs) {
-            agg.firstTs = r.ts;
-            agg.first = r.value;
-          }
-          if (r.ts >= agg.lastTs) {
-            agg.lastTs = r.ts;
-            agg.last = r.value;
-          }
-        }
+      if (r.value === null || r.quality === 'bad') continue;
+      // Aggregate per 15 minutes here (one numeric map key per reading); hours and days are
+      // merged from these below.
+      const idx = Math.floor(r.ts / 900_000);
+      const key = channelId * 1e8 + idx;
+      const agg = quarter.get(key);
+      if (!agg) {
+        quarter.set(key, {
+          channelId,
+          bucketS: 900,
+          bucketStart: idx * 900_000,
+          count: 1,
+          sum: r.value,
+          min: r.value,
+          max: r.value,
+          firstTs: r.ts,
+          first: r.value,
+          lastTs: r.ts,
+          last: r.value,
+        });
+      } else {
+        addValue(agg, r.ts, r.value);
       }
     }
     for (const e of batch.events) {
-      epochs.add(e.bootEpoch);
+      note(e.bootEpoch, e.seq);
       const res = this.insertEvent.run(
         gatewayNum,
         e.bootEpoch,
@@ -187,24 +213,38 @@ export class TelemetryStore {
       );
       stored += res.changes;
     }
-    for (const agg of rollups.values()) this.upsertRollup.run(agg);
+    const coarser = new Map<string, Rollup>();
+    for (const q of quarter.values()) {
+      this.upsertRollup.run(q);
+      for (const bucketS of ROLLUP_BUCKETS_S) {
+        if (bucketS === 900) continue;
+        const bucketStart = Math.floor(q.bucketStart / (bucketS * 1000)) * bucketS * 1000;
+        const key = `${q.channelId}:${bucketS}:${bucketStart}`;
+        const agg = coarser.get(key);
+        if (!agg) coarser.set(key, { ...q, bucketS, bucketStart });
+        else mergeRollup(agg, q);
+      }
+    }
+    for (const agg of coarser.values()) this.upsertRollup.run(agg);
 
     const acks: AckEntry[] = [];
-    for (const bootEpoch of [...epochs].sort((a, b) => a - b)) {
+    for (const [bootEpoch, seqs] of epochs) {
       const before = (this.selectWatermark.get(gatewayNum, bootEpoch) as number | undefined) ?? 0;
       let seq = before;
-      // Walk the stored sequence numbers above the watermark until the first gap.
-      for (const s of this.storedAfter.iterate({
-        g: gatewayNum,
-        e: bootEpoch,
-        s: before,
-      }) as Iterable<number>) {
-        if (s !== seq + 1) break;
-        seq = s;
+      // Walk up from the watermark: through this batch in memory, then through rows stored
+      // earlier (records that arrived before a gap was filled), until the first missing seq.
+      for (;;) {
+        if (seqs.has(seq + 1)) seq++;
+        else if (
+          this.storedAt.get(gatewayNum, bootEpoch, seq + 1, gatewayNum, bootEpoch, seq + 1) !== undefined
+        )
+          seq++;
+        else break;
       }
       if (seq !== before || before === 0) this.upsertWatermark.run(gatewayNum, bootEpoch, seq, now);
       acks.push({ bootEpoch, seq });
     }
+    acks.sort((a, b) => a.bootEpoch - b.bootEpoch);
     const total = batch.readings.length + batch.events.length;
     return { acks, stored, duplicates: total - stored };
   }

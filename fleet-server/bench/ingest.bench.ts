@@ -1,0 +1,104 @@
+// Ingest benchmark: readings per second stored through the HTTP and the WebSocket paths in batches
+// of 500 (load from a second process), against a raw better-sqlite3 prepared insert of the same
+// number of rows into the same table and indexes, in one transaction, in the same run.
+// Run: npm run bench -w @brana/fleet-server [-- --json] [-- --quick]
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openFleetDatabase } from '../src/db/index.ts';
+import { privateKeyToPem } from '../src/protocol/index.ts';
+import { startFleetServer } from '../src/server.ts';
+import { SimulatedGateway } from '../src/sim/simulated-gateway.ts';
+
+const json = process.argv.includes('--json');
+const quick = process.argv.includes('--quick');
+const BATCH = 500;
+const BATCHES = quick ? 60 : 400;
+const ROWS = BATCH * BATCHES;
+
+function rawRate(dir: string, name: string): number {
+  const db = openFleetDatabase(join(dir, `raw-${name}.db`));
+  const insert = db.sqlite.prepare(
+    'INSERT INTO readings (gateway_num, boot_epoch, seq, channel_id, ts, value, quality) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  );
+  const t0 = Date.UTC(2026, 0, 1);
+  const run = db.sqlite.transaction(() => {
+    for (let seq = 1; seq <= ROWS; seq++)
+      insert.run(1, 1, seq, (seq % 32) + 1, t0 + Math.floor(seq / 32) * 10_000, seq * 0.01, 0);
+  });
+  const start = performance.now();
+  run();
+  const s = (performance.now() - start) / 1000;
+  db.close();
+  return ROWS / s;
+}
+
+async function pathRate(mode: 'http' | 'ws', dir: string): Promise<number> {
+  const server = await startFleetServer({
+    dbPath: join(dir, `${mode}.db`),
+    port: 0,
+    validateConfig: () => ({ ok: false, errors: [] }),
+  });
+  try {
+    const gw = new SimulatedGateway({ baseUrl: server.url });
+    await gw.enrol(server.createClaimToken().token);
+    const child = fork(new URL('./ingest-client.ts', import.meta.url));
+    const result = new Promise<{ seconds: number }>((resolve, reject) => {
+      child.once('message', (m) => resolve(m as { seconds: number }));
+      child.once('exit', (code) =>
+        code ? reject(new Error(`ingest client exited with ${code}`)) : undefined,
+      );
+    });
+    child.send({
+      url: server.url,
+      mode,
+      gatewayId: gw.gatewayId,
+      serverPublicKey: gw.serverPublicKey,
+      privateKeyPem: privateKeyToPem(gw.key.privateKey),
+      publicKey: gw.key.publicKey,
+      bootEpoch: 1,
+      batches: BATCHES,
+      batchSize: BATCH,
+      inFlight: 4,
+    });
+    const { seconds } = await result;
+    const stored = server.fleet.database.sqlite
+      .prepare('SELECT count(*) FROM readings')
+      .pluck()
+      .get() as number;
+    if (stored !== ROWS) throw new Error(`${mode}: stored ${stored} rows, expected ${ROWS}`);
+    return ROWS / seconds;
+  } finally {
+    await server.close();
+  }
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'brana-bench-ingest-'));
+try {
+  const rows: Record<string, unknown>[] = [];
+  for (const mode of ['http', 'ws'] as const) {
+    // Raw measured right next to each path so machine load affects both alike.
+    const raw = rawRate(dir, mode);
+    const rate = await pathRate(mode, dir);
+    rows.push({
+      bench: 'ingest',
+      case: mode,
+      unit: 'readings/s',
+      readings: ROWS,
+      batchSize: BATCH,
+      readingsPerS: Math.round(rate),
+      rawReadingsPerS: Math.round(raw),
+      ratioToRaw: Number((rate / raw).toFixed(3)),
+    });
+  }
+  if (json) for (const r of rows) process.stdout.write(`${JSON.stringify(r)}\n`);
+  else {
+    console.log(
+      `ingest: ${ROWS} readings in batches of ${BATCH} (load from a second process, 4 batches in flight)`,
+    );
+    console.table(rows.map(({ bench: _b, unit: _u, ...r }) => r));
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
