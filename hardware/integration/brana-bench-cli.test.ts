@@ -115,6 +115,60 @@ describe('brana-bench', () => {
     expect(await exited).toBe(0);
   });
 
+  it('console: faults on demand, wire levels and served values while running; stop', async () => {
+    const child = spawn(
+      process.execPath,
+      [BIN, 'up', rigFile('console.yaml', GOOD), '--dir', join(dir, 'console'), '--json'],
+      {
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
+    const endpoints = JSON.parse(await firstLine(child)) as RigEndpoints;
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    const said = async (pattern: RegExp): Promise<void> => {
+      const end = Date.now() + 5000;
+      while (!pattern.test(out)) {
+        if (Date.now() > end) throw new Error(`no ${pattern} in: ${out}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    const tcp = endpoints.tcp[0]!;
+    child.stdin?.write('fault tcp0 1 exception 6\n');
+    await said(/ok: the next request to tcp0 unit 1 gets exception/);
+    const failed = await run('mbpoll', [
+      '-m',
+      'tcp',
+      '-p',
+      String(tcp.port),
+      '-a',
+      '1',
+      '-t',
+      '3:float',
+      '-B',
+      '-r',
+      '1',
+      '-c',
+      '1',
+      '-1',
+      tcp.host,
+    ]).then(
+      (r) => r.stdout,
+      (e: { stdout: string; stderr: string }) => e.stdout + e.stderr,
+    );
+    expect(failed).toMatch(/busy/i); // exception 6: slave device busy
+    child.stdin?.write('values tcp0 1\n');
+    await said(/voltageL1V = \d+/);
+    child.stdin?.write('set sos.button 1\nbogus\n');
+    await said(/ok: sos\.button = 1/);
+    await said(/error: unknown command "bogus"; type help/);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.stdin?.write('stop\n');
+    expect(await exited).toBe(0);
+  });
+
   it('a bad rig file: one line per issue with file, line, path and fix; exit 1; no stack trace', async () => {
     const bad = rigFile(
       'bad.yaml',

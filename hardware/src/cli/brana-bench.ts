@@ -2,8 +2,10 @@
 // check the device profile catalogue. Errors are one line with the fix; exit codes 0 ok, 1 failed, 2 usage.
 
 import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { Command, CommanderError } from 'commander';
 import { BenchError } from '../bench/errors.ts';
+import { CONSOLE_HELP, parseConsoleCommand } from '../bench/rig/console.ts';
 import { loadRigFile, RigError } from '../bench/rig/load.ts';
 import { describeEndpoints, type RunningRig, startRig } from '../bench/rig/start-rig.ts';
 import { realClock, scaledClock } from '../bench/sim/clock.ts';
@@ -22,6 +24,47 @@ function fail(err: unknown): never {
     );
   }
   process.exit(1);
+}
+
+async function runConsoleCommand(rig: RunningRig, line: string, stop: () => void): Promise<void> {
+  const say = (text: string): void => {
+    process.stdout.write(`${text}\n`);
+  };
+  const parsed = parseConsoleCommand(line);
+  if (!parsed.ok) {
+    say(`error: ${parsed.error}`);
+    return;
+  }
+  const c = parsed.command;
+  try {
+    switch (c.cmd) {
+      case 'help':
+        for (const h of CONSOLE_HELP) say(h);
+        break;
+      case 'stop':
+        stop();
+        break;
+      case 'fault':
+        rig.injectFault(c.bus, c.unit, c.rule);
+        say(`ok: the next request to ${c.bus} unit ${c.unit} gets ${c.rule.kind}`);
+        break;
+      case 'set':
+        await rig.wires.bus.set(c.line, c.level);
+        say(`ok: ${c.line} = ${c.level}`);
+        break;
+      case 'values': {
+        const bank = rig.banks.get(`${c.bus}/${c.unit}`);
+        if (bank === undefined) {
+          say(`error: no device ${c.bus}/${c.unit}; devices: ${[...rig.banks.keys()].join(', ')}`);
+          break;
+        }
+        for (const [key, value] of Object.entries(bank.snapshot())) say(`${key} = ${value}`);
+        break;
+      }
+    }
+  } catch (err) {
+    say(`error: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 function positiveNumber(name: string) {
@@ -77,7 +120,9 @@ program
         } else {
           process.stdout.write(`rig ${rig.name} is up${opts.speed === 1 ? '' : ` (time ×${opts.speed})`}\n`);
           for (const line of describeEndpoints(running.endpoints)) process.stdout.write(`  ${line}\n`);
-          process.stdout.write('press Ctrl-C to stop\n');
+          process.stdout.write(
+            'press Ctrl-C to stop; type help for commands (faults, wire levels, served values)\n',
+          );
         }
       } catch (err) {
         await running?.stop();
@@ -85,13 +130,18 @@ program
       }
       const rig = running;
       await new Promise<void>((done) => {
+        const commands = createInterface({ input: process.stdin, terminal: false });
         const stop = (): void => {
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
+          commands.close();
           void rig.stop().then(done, done);
         };
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);
+        commands.on('line', (line) => {
+          void runConsoleCommand(rig, line, stop);
+        });
       });
       process.stdout.write('rig stopped\n');
       process.exit(0);
