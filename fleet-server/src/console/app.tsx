@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { login, logout, principalFromSession } from '../auth/users.ts';
 import type { FleetContext } from '../context.ts';
@@ -62,7 +62,7 @@ export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
   const assets = loadAssets();
   const loginLimiter = new RateLimiter(deps.loginRateLimit ?? { perSecond: 0.2, burst: 10 });
 
-  const setup = async (c: Parameters<Parameters<typeof app.use>[1]>[0], next: () => Promise<void>) => {
+  const setup: MiddlewareHandler<ConsoleEnv> = async (c, next) => {
     const lang = pickLang(getCookie(c, LANG_COOKIE), c.req.header('accept-language'));
     c.set('lang', lang);
     c.set('t', translator(lang));

@@ -30,15 +30,20 @@ export function registerLive(app: Hono<ConsoleEnv>, s: ConsoleSettings): void {
         const onTelemetry = (e: FleetBusEvents['telemetry'][0]) => {
           if (q.gateway && e.gatewayId === q.gateway) {
             // Only the newest reading of each channel in the batch matters to a live table.
-            const latest = new Map<string, { channel: string; ts: number; value: number | null; quality: string }>();
+            const latest = new Map<
+              string,
+              { channel: string; ts: number; value: number | null; quality: string }
+            >();
             for (const r of e.readings) {
               const prev = latest.get(r.channel);
-              if (!prev || r.ts >= prev.ts) latest.set(r.channel, { channel: r.channel, ts: r.ts, value: r.value, quality: r.quality });
+              if (!prev || r.ts >= prev.ts)
+                latest.set(r.channel, { channel: r.channel, ts: r.ts, value: r.value, quality: r.quality });
             }
             if (latest.size > 0) send('readings', [...latest.values()]);
             if (e.events.length > 0) send('refresh', { reason: 'events' });
           }
-          if (q.site && e.events.length > 0 && siteOf.get(e.gatewayId) === q.site) send('refresh', { reason: 'events' });
+          if (q.site && e.events.length > 0 && siteOf.get(e.gatewayId) === q.site)
+            send('refresh', { reason: 'events' });
         };
         const onGateway = (e: FleetBusEvents['gateway'][0]) => {
           if (q.fleet || e.gatewayId === q.gateway) send('refresh', { reason: 'gateway' });

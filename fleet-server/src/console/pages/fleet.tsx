@@ -29,7 +29,10 @@ export function filterFleet(rows: FleetRow[], online: (id: string) => boolean, f
     );
 }
 
-export function StateBadge(props: { ctx: PageCtx; row: FleetRow & { state: GatewayState } }) {
+export function StateBadge(props: {
+  ctx: PageCtx;
+  row: { state: GatewayState; lastSeenAt: number | null; desiredVersion: number | null };
+}) {
   const { t, fmt } = props.ctx;
   const r = props.row;
   switch (r.state) {
@@ -102,7 +105,7 @@ export function FleetPage(props: {
         </label>
         <button type="submit">{t('common.filter')}</button>
       </form>
-      <div class="table-wrap" id="live-region">
+      <div class="table-wrap" id="fleet-table" data-live-region="1">
         <table class="fleet">
           <thead>
             <tr>
