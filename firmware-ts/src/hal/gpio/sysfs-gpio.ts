@@ -73,11 +73,22 @@ export async function openSysfsGpio(options: SysfsGpioOptions): Promise<SysfsGpi
   return new SysfsGpio(Gpio, base, options.clock);
 }
 
+interface OpenLine {
+  gpio: OnoffGpio;
+  mode: 'in' | 'out';
+  users: number;
+}
+
 export class SysfsGpio implements GpioBackend {
   readonly kind = 'sysfs' as const;
   readonly gpioBase: number;
   readonly #Gpio: GpioClass;
   readonly #clock: Clock;
+  /**
+   * onoff reuses a GPIO that is already exported, and unexporting it removes it for every user.
+   * So inputs on one line share one export (each with its own watcher), released by the last.
+   */
+  readonly #lines = new Map<number, OpenLine>();
 
   constructor(Gpio: GpioClass, gpioBase: number, clock: Clock) {
     this.#Gpio = Gpio;
@@ -96,25 +107,51 @@ export class SysfsGpio implements GpioBackend {
     return this.gpioBase + line;
   }
 
-  async openInput(line: number | string, options: DigitalInputOptions = {}): Promise<DigitalInput> {
-    const n = this.#number(line);
-    const name = `gpio${line}`;
+  #acquire(n: number, name: string, mode: 'in' | 'out', direction: 'in' | 'high' | 'low'): OnoffGpio {
+    const open = this.#lines.get(n);
+    if (open !== undefined) {
+      if (mode === 'in' && open.mode === 'in') {
+        open.users++;
+        return open.gpio;
+      }
+      throw new GpioError(
+        name,
+        `already open as an ${open.mode === 'in' ? 'input' : 'output'} in this process`,
+        'use one output per line; an output and an input on the same line need a jumper between two pins',
+      );
+    }
     let gpio: OnoffGpio;
     try {
-      gpio = new this.#Gpio(n, 'in', 'both');
+      gpio = mode === 'in' ? new this.#Gpio(n, 'in', 'both') : new this.#Gpio(n, direction);
     } catch (e) {
       throw new GpioError(
         name,
-        `cannot export sysfs GPIO ${n} as an input`,
+        `cannot export sysfs GPIO ${n} as an ${mode === 'in' ? 'input' : 'output'}`,
         'check that no other process holds the line and that this user is in the gpio group',
         e,
       );
     }
+    this.#lines.set(n, { gpio, mode, users: 1 });
+    return gpio;
+  }
+
+  #release(n: number): void {
+    const open = this.#lines.get(n);
+    if (open === undefined) return;
+    if (--open.users > 0) return;
+    this.#lines.delete(n);
+    open.gpio.unexport();
+  }
+
+  async openInput(line: number | string, options: DigitalInputOptions = {}): Promise<DigitalInput> {
+    const n = this.#number(line);
+    const name = `gpio${line}`;
+    const gpio = this.#acquire(n, name, 'in', 'in');
     let filter: EdgeFilter;
     try {
       filter = new EdgeFilter(this.#clock, name, gpio.readSync(), options);
     } catch (e) {
-      gpio.unexport();
+      this.#release(n);
       throw e;
     }
     const onChange = (err: Error | null | undefined, value: Level) => {
@@ -123,7 +160,10 @@ export class SysfsGpio implements GpioBackend {
       filter.raw(value, this.#clock.monotonicNs());
     };
     gpio.watch(onChange);
-    return new SysfsInput(name, gpio, filter);
+    return new SysfsInput(name, filter, () => {
+      gpio.unwatch(onChange);
+      this.#release(n);
+    });
   }
 
   async openOutput(line: number | string, options: DigitalOutputOptions = {}): Promise<DigitalOutput> {
@@ -133,18 +173,8 @@ export class SysfsGpio implements GpioBackend {
     // 'high'/'low' set direction and initial value in one write, so the pin never glitches;
     // the kernel applies them raw (ignoring active_low), hence the physical level here.
     const physical = o.activeLow ? o.initial ^ 1 : o.initial;
-    let gpio: OnoffGpio;
-    try {
-      gpio = new this.#Gpio(n, physical === 1 ? 'high' : 'low');
-    } catch (e) {
-      throw new GpioError(
-        name,
-        `cannot export sysfs GPIO ${n} as an output`,
-        'check that no other process holds the line and that this user is in the gpio group',
-        e,
-      );
-    }
-    return new SysfsOutput(name, gpio, o.initial, o.activeLow);
+    const gpio = this.#acquire(n, name, 'out', physical === 1 ? 'high' : 'low');
+    return new SysfsOutput(name, gpio, o.initial, o.activeLow, () => this.#release(n));
   }
 
   async close(): Promise<void> {}
@@ -152,13 +182,13 @@ export class SysfsGpio implements GpioBackend {
 
 class SysfsInput implements DigitalInput {
   readonly name: string;
-  readonly #gpio: OnoffGpio;
   readonly #filter: EdgeFilter;
+  readonly #release: () => void;
 
-  constructor(name: string, gpio: OnoffGpio, filter: EdgeFilter) {
+  constructor(name: string, filter: EdgeFilter, release: () => void) {
     this.name = name;
-    this.#gpio = gpio;
     this.#filter = filter;
+    this.#release = release;
   }
 
   read(): Level {
@@ -173,8 +203,7 @@ class SysfsInput implements DigitalInput {
   async close(): Promise<void> {
     if (this.#filter.closed) return;
     this.#filter.close();
-    this.#gpio.unwatchAll();
-    this.#gpio.unexport();
+    this.#release();
   }
 }
 
@@ -182,14 +211,16 @@ class SysfsOutput implements DigitalOutput {
   readonly name: string;
   readonly #gpio: OnoffGpio;
   readonly #activeLow: boolean;
+  readonly #release: () => void;
   #level: Level;
   #closed = false;
 
-  constructor(name: string, gpio: OnoffGpio, initial: Level, activeLow: boolean) {
+  constructor(name: string, gpio: OnoffGpio, initial: Level, activeLow: boolean, release: () => void) {
     this.name = name;
     this.#gpio = gpio;
     this.#level = initial;
     this.#activeLow = activeLow;
+    this.#release = release;
   }
 
   write(level: Level): void {
@@ -219,7 +250,7 @@ class SysfsOutput implements DigitalOutput {
     try {
       this.#gpio.writeSync((this.#activeLow ? 1 : 0) as Level);
     } finally {
-      this.#gpio.unexport();
+      this.#release();
     }
   }
 }
