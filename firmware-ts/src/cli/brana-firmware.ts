@@ -1,6 +1,7 @@
 // brana-firmware: the gateway's firmware processes. Each subcommand is built by a function in
 // its own file (rt-command.ts, …) and added here; errors print one line with the fix.
 import { Command } from 'commander';
+import { fieldbusCommand } from './fieldbus-command.ts';
 import { rtCommand } from './rt-command.ts';
 
 export function buildProgram(): Command {
@@ -9,6 +10,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   program.addCommand(rtCommand());
+  program.addCommand(fieldbusCommand());
   // Subcommands built elsewhere do not inherit these; usage errors exit 2 through the handler below.
   for (const c of program.commands) c.exitOverride().showHelpAfterError();
   return program;

@@ -1,5 +1,6 @@
 // Fieldbus poller: plans coalesced Modbus reads from device profiles, polls buses one request at a
 // time per line, and turns registers into readings, monotonic counter totals and quarter hours.
+export { agentSink, jsonLinesSink, toAgentRecord } from './agent-records.ts';
 export {
   type CounterEvent,
   type CounterOptions,
@@ -18,6 +19,13 @@ export {
   readBlock,
 } from './engine.ts';
 export { FieldbusConfigError, FieldbusPlanError, FieldbusStateError } from './errors.ts';
+export {
+  type BusOpeners,
+  buildFieldbus,
+  type FieldbusPlan,
+  modbusSerialOpeners,
+  pollProfile,
+} from './from-config.ts';
 export { type MemoryDevice, type MemoryFault, MemoryModbusClient } from './memory-modbus.ts';
 export {
   afterPoll,
@@ -29,6 +37,13 @@ export {
   type PollSchedule,
   rearmOnce,
 } from './poll-schedule.ts';
+export {
+  type FieldbusProcess,
+  type FieldbusProcessOptions,
+  loadOrResetState,
+  startFieldbusProcess,
+} from './process.ts';
+export { PulseInput, type PulseInputOptions } from './pulse-input.ts';
 export {
   type ClosedInterval,
   floorQuarterHour,
