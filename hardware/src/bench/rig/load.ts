@@ -173,8 +173,25 @@ export function parseRig(text: string, catalogue: Catalogue, file = '<rig>'): Ri
       }),
     );
   }
+  let data: unknown;
   try {
-    return validateRig(doc.toJS(), catalogue, file);
+    data = doc.toJS();
+  } catch (e) {
+    // e.g. an alias (*name) without its anchor (&name)
+    throw new RigError(
+      file,
+      [
+        {
+          path: '',
+          message: `not valid YAML: ${e instanceof Error ? e.message : String(e)}`,
+          fix: 'define every anchor (&name) before its alias (*name)',
+        },
+      ],
+      e,
+    );
+  }
+  try {
+    return validateRig(data, catalogue, file);
   } catch (e) {
     if (!(e instanceof RigError)) throw e;
     const located = e.issues.map((issue) => {

@@ -69,6 +69,9 @@ describe('rig files', () => {
       'name: x\nbuses:\n  - { type: tcp, name: t, port: 0, devices: [{ profile: eastron-sdm630, unit: 300 }] }\n';
     expect(issuesOf(text)).toMatch(/buses\[0\]\.devices\[0\]\.unit/);
     expect(issuesOf('name: [x\n')).toMatch(/^bad\.yaml:\d+:\d+: not valid YAML/);
+    expect(issuesOf('name: *nothing\n')).toMatch(
+      /^bad\.yaml: not valid YAML: .*alias.*Fix: define every anchor/i,
+    );
   });
 
   it('reports a missing file in one line', () => {
