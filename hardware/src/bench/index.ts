@@ -5,6 +5,7 @@ export type { BusDeviceSpec, ModbusHandler } from './modbus-sim/device.ts';
 export { FAULT_KINDS, type FaultKind, FaultPlan, type FaultRule } from './modbus-sim/faults.ts';
 export { type Parity, RtuSlave, type RtuSlaveOptions, type RtuSlaveStats } from './modbus-sim/rtu-slave.ts';
 export { ModbusTcpServer, type TcpServerOptions, type TcpServerStats } from './modbus-sim/tcp-server.ts';
+export { RIG_JSON_SCHEMA_PATH, renderRigJsonSchema } from './rig/json-schema.ts';
 export { checkRig, loadRigFile, parseRig, RigError, validateRig } from './rig/load.ts';
 export { type Rig, type RigDevice, type RtuBusConfig, rigSchema, type TcpBusConfig } from './rig/schema.ts';
 export {

@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import { Command, CommanderError } from 'commander';
 import { BenchError } from '../bench/errors.ts';
 import { CONSOLE_HELP, parseConsoleCommand } from '../bench/rig/console.ts';
+import { renderRigJsonSchema } from '../bench/rig/json-schema.ts';
 import { loadRigFile, RigError } from '../bench/rig/load.ts';
 import { describeEndpoints, type RunningRig, startRig } from '../bench/rig/start-rig.ts';
 import { realClock, scaledClock } from '../bench/sim/clock.ts';
@@ -193,6 +194,13 @@ program
       }
     }
     process.exit(bad > 0 ? 1 : 0);
+  });
+
+program
+  .command('rig-schema')
+  .description('print the JSON Schema of rig files (committed as hardware/rigs/rig.schema.json)')
+  .action(() => {
+    process.stdout.write(renderRigJsonSchema());
   });
 
 try {

@@ -1,8 +1,9 @@
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PROFILES_DIR, loadCatalogue } from '../../profiles/index.ts';
+import { renderRigJsonSchema } from './json-schema.ts';
 import { loadRigFile, parseRig, RigError } from './load.ts';
 
 const catalogue = loadCatalogue();
@@ -110,5 +111,14 @@ describe('rig parser on arbitrary input', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('rig JSON Schema', () => {
+  it('the committed rigs/rig.schema.json matches the zod schema', () => {
+    const file = join(RIGS, 'rig.schema.json');
+    const committed = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    // On failure regenerate: npx brana-bench rig-schema > hardware/rigs/rig.schema.json
+    expect(committed).toBe(renderRigJsonSchema());
   });
 });
