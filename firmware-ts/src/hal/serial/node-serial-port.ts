@@ -97,14 +97,26 @@ export class NodeSerialPort implements SerialPort {
     stream.on('data', (chunk: Buffer) => {
       for (const l of this.#dataListeners) l(chunk);
     });
-    // Errors also arrive through write/close callbacks; this keeps an unplug from crashing the process.
-    stream.on('error', () => {});
-    stream.on('close', (err?: Error & { disconnected?: boolean }) => {
-      this.#stream = undefined;
-      const error = err?.disconnected
-        ? new PortClosedError(this.path, 'the device disconnected', err)
-        : undefined;
-      for (const l of this.#closeListeners) l(error);
+    // A close this object did not ask for is a lost line: a USB adapter unplugged, the bench's pty
+    // gone. The binding reports it as a disconnect, or the next write fails with EIO and the
+    // stream destroys itself; 'close' may come twice. Listeners hear once, with the reason.
+    let lastError: Error | undefined;
+    stream.on('error', (err: Error) => {
+      lastError = err;
+    });
+    let notified = false;
+    stream.on('close', (err?: Error) => {
+      if (err) lastError ??= err;
+      if (notified) return;
+      notified = true;
+      const unexpected = !this.#closing;
+      if (this.#stream === stream) this.#stream = undefined;
+      setImmediate(() => {
+        const error = unexpected
+          ? new PortClosedError(this.path, 'the device disconnected', lastError)
+          : undefined;
+        for (const l of this.#closeListeners) l(error);
+      });
     });
   }
 
