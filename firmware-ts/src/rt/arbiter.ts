@@ -139,7 +139,30 @@ export function step(
     approaches[i] = { phase: next, sinceMs: now };
   };
 
-  // 1. The input.
+  // 1. Timers first (freshness, maximum hold, release, minimum gap), so the input meets the
+  //    state as of `now`: an approach whose gap ended before this request can take it.
+  for (let i = 0; i < approaches.length; i++) {
+    const a = approaches[i]!;
+    if (a.phase === 'armed' || a.phase === 'asserted') {
+      if (a.phase === 'asserted' && now - a.sinceMs >= config.holdMaxMs) {
+        release(i, 'holdMax', 'fault');
+        emit({ type: 'fault', approach: i, reason: `held for ${config.holdMaxMs} ms (holdMaxS)` });
+      } else if (now - a.request.lastUpdateMs > config.updateTimeoutMs) {
+        if (a.phase === 'asserted') release(i, 'timeout', 'releasing');
+        else {
+          emit({ type: 'expired', approach: i, vehicle: a.request.vehicle });
+          approaches[i] = { phase: 'idle', sinceMs: now };
+        }
+      }
+    } else if (a.phase === 'releasing' && now - a.sinceMs >= config.releaseMs) {
+      approaches[i] =
+        config.minGapMs > 0 ? { phase: 'lockout', sinceMs: now } : { phase: 'idle', sinceMs: now };
+    } else if (a.phase === 'lockout' && now - a.sinceMs >= config.minGapMs) {
+      approaches[i] = { phase: 'idle', sinceMs: now };
+    }
+  }
+
+  // 2. The input, against approaches brought up to date.
   switch (input.kind) {
     case 'selfTest':
       if (mode === 'selfTest') {
@@ -174,28 +197,6 @@ export function step(
       break;
     case 'tick':
       break;
-  }
-
-  // 2. Timers: freshness, maximum hold, release and minimum gap.
-  for (let i = 0; i < approaches.length; i++) {
-    const a = approaches[i]!;
-    if (a.phase === 'armed' || a.phase === 'asserted') {
-      if (a.phase === 'asserted' && now - a.sinceMs >= config.holdMaxMs) {
-        release(i, 'holdMax', 'fault');
-        emit({ type: 'fault', approach: i, reason: `held for ${config.holdMaxMs} ms (holdMaxS)` });
-      } else if (now - a.request.lastUpdateMs > config.updateTimeoutMs) {
-        if (a.phase === 'asserted') release(i, 'timeout', 'releasing');
-        else {
-          emit({ type: 'expired', approach: i, vehicle: a.request.vehicle });
-          approaches[i] = { phase: 'idle', sinceMs: now };
-        }
-      }
-    } else if (a.phase === 'releasing' && now - a.sinceMs >= config.releaseMs) {
-      approaches[i] =
-        config.minGapMs > 0 ? { phase: 'lockout', sinceMs: now } : { phase: 'idle', sinceMs: now };
-    } else if (a.phase === 'lockout' && now - a.sinceMs >= config.minGapMs) {
-      approaches[i] = { phase: 'idle', sinceMs: now };
-    }
   }
 
   // 3. Arbitration: armed approaches inside their ETA window, best first.
