@@ -15,6 +15,7 @@ export {
   type RunningRig,
   type StartRigOptions,
   startRig,
+  startRigFile,
 } from './rig/start-rig.ts';
 export { type Clock, ManualClock, realClock, scaledClock } from './sim/clock.ts';
 export { type Random, seededRandom } from './sim/random.ts';

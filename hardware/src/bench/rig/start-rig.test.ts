@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -6,11 +6,28 @@ import { loadCatalogue } from '../../profiles/index.ts';
 import { ManualClock } from '../sim/clock.ts';
 import { connectWires } from '../wires/wire-client.ts';
 import { validateRig } from './load.ts';
-import { describeEndpoints, startRig } from './start-rig.ts';
+import { describeEndpoints, startRig, startRigFile } from './start-rig.ts';
 
 const catalogue = loadCatalogue();
 
 describe('startRig (TCP and wires; RTU is covered by the integration tests)', () => {
+  it('startRigFile loads a rig file with the default catalogue and starts it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'brana-rigf-'));
+    const file = join(dir, 'r.yaml');
+    writeFileSync(
+      file,
+      'name: f\nbuses:\n  - { type: tcp, name: t, port: 0, devices: [{ profile: eastron-sdm630, unit: 1 }] }\n',
+    );
+    const running = await startRigFile(file, { dir });
+    try {
+      expect(running.endpoints.tcp[0]?.port).toBeGreaterThan(0);
+      expect(running.banks.get('t/1')?.valueOf('voltageL1V')).toBeGreaterThan(200);
+    } finally {
+      await running.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('starts TCP devices, wire lines, S0 and strobe trains; reports endpoints; stops cleanly', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'brana-rig-'));
     const rig = validateRig(

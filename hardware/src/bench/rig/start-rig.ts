@@ -2,7 +2,7 @@
 
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Catalogue, ModbusProfile, S0Profile } from '../../profiles/index.ts';
+import { type Catalogue, loadCatalogue, type ModbusProfile, type S0Profile } from '../../profiles/index.ts';
 import type { BusDeviceSpec } from '../modbus-sim/device.ts';
 import type { FaultRule } from '../modbus-sim/faults.ts';
 import { RtuSlave } from '../modbus-sim/rtu-slave.ts';
@@ -13,6 +13,7 @@ import { seededRandom } from '../sim/random.ts';
 import { RegisterBank } from '../sim/register-bank.ts';
 import { type PulseTrain, startS0Pulses, startStrobe } from '../wires/pulses.ts';
 import { WireServer } from '../wires/wire-server.ts';
+import { loadRigFile } from './load.ts';
 import type { Rig, RigDevice } from './schema.ts';
 
 export interface DeviceEndpoint {
@@ -46,7 +47,8 @@ export interface RunningRig {
 export interface StartRigOptions {
   /** Directory for pty links and the wire socket. Created if missing. */
   dir: string;
-  catalogue: Catalogue;
+  /** Profiles the rig refers to. Default: the catalogue in hardware/profiles. */
+  catalogue?: Catalogue;
   /** Time of the simulated world. Default: the real clock. */
   clock?: Clock;
   /** How much faster than real time pulse trains run (match the clock). Default 1. */
@@ -103,6 +105,7 @@ export async function startRig(rig: Rig, options: StartRigOptions): Promise<Runn
   const dir = resolve(options.dir);
   mkdirSync(dir, { recursive: true });
   const clock = options.clock ?? realClock;
+  const catalogue = options.catalogue ?? loadCatalogue();
   const speed = options.speed ?? 1;
   const seed = rig.seed ?? 1;
   const banks = new Map<string, RegisterBank>();
@@ -117,7 +120,7 @@ export async function startRig(rig: Rig, options: StartRigOptions): Promise<Runn
 
   const specs = (bus: string, devices: readonly RigDevice[]): BusDeviceSpec[] =>
     devices.map((d, i) => {
-      const profile = options.catalogue.get(d.profile) as ModbusProfile;
+      const profile = catalogue.get(d.profile) as ModbusProfile;
       const bank = new RegisterBank(profile, { clock, seed: seed * 1000 + i + (profile.sim.seed ?? 0) });
       banks.set(`${bus}/${d.unit}`, bank);
       return { unit: d.unit, handler: bank, turnaroundMs: profile.sim.turnaroundMs, faults: d.faults, seed };
@@ -179,7 +182,7 @@ export async function startRig(rig: Rig, options: StartRigOptions): Promise<Runn
       for (const t of trains) await t.stop();
     });
     for (const s of rig.wires.s0) {
-      const profile = options.catalogue.get(s.profile) as S0Profile;
+      const profile = catalogue.get(s.profile) as S0Profile;
       const bank = new RegisterBank(rateProfile(profile), { clock, seed });
       const perUnit = profile.sim.powerW !== undefined ? 1000 : 1; // W → kW; m³/h stays
       const pulseMs = s.pulseMs ?? Math.min(100, Math.max(30, profile.pulse.minPulseMs + 10, 50));
@@ -242,4 +245,10 @@ export function describeEndpoints(e: RigEndpoints): string[] {
   for (const t of e.tcp) out.push(`tcp  ${t.bus}: ${t.host}:${t.port}; ${t.devices.map(who).join(', ')}`);
   out.push(`wire ${e.wires.socket}; lines: ${e.wires.lines.join(', ') || '(none yet)'}`);
   return out;
+}
+
+/** Load a rig file (checked against the catalogue) and start it: what `npm start` and the gateway call. */
+export async function startRigFile(path: string, options: StartRigOptions): Promise<RunningRig> {
+  const catalogue = options.catalogue ?? loadCatalogue();
+  return startRig(loadRigFile(path, catalogue), { ...options, catalogue });
 }
