@@ -1,7 +1,11 @@
 // gateway: public surface of the package.
 // Modules are re-exported here as they land.
 
+export * from './agent/index.ts';
 export * from './apply/index.ts';
 export * from './errors.ts';
 export * from './fleet/index.ts';
 export * from './journal/index.ts';
+export * from './local-api/index.ts';
+export { readJsonFile, writeFileAtomic } from './state/atomic-file.ts';
+export * from './supervisor/index.ts';

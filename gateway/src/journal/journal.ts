@@ -1,7 +1,8 @@
 // The agent's durable journal: everything the firmware sends is committed here (SQLite, WAL,
 // synchronous FULL) before it is acked, and stays until the fleet server acked its upload.
-// Records keep their firmware key (source, bootEpoch, seq) so a resend after an agent crash is
-// recognised; each also gets an upload number (uploadEpoch, uploadSeq) when first sent, which is
+// Records keep their firmware key (source, bootEpoch, seq), and the highest seq committed per
+// (source, bootEpoch) is kept even after the rows are trimmed, so a resend after an agent crash is
+// recognised however long ago the original was uploaded; each also gets an upload number (uploadEpoch, uploadSeq) when first sent, which is
 // what the server deduplicates and acks. Over the quota, the oldest unsent readings are evicted;
 // events (safety or not) never are.
 import { closeSync, existsSync, openSync, readSync, renameSync, statSync } from 'node:fs';
@@ -118,9 +119,26 @@ export class Journal {
     this.#insert = db.prepare(
       'INSERT OR IGNORE INTO records (source, boot_epoch, seq, kind, safety, at_ms, body) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
+    const getMark = db.prepare('SELECT max_seq AS m FROM source_marks WHERE source = ? AND boot_epoch = ?');
+    const putMark = db.prepare(
+      'INSERT OR REPLACE INTO source_marks (source, boot_epoch, max_seq) VALUES (?, ?, ?)',
+    );
     this.#appendTx = db.transaction((records: SequencedRecord[]) => {
       let inserted = 0;
+      const marks = new Map<string, { source: string; bootEpoch: number; max: number; changed: boolean }>();
       for (const r of records) {
+        const key = `${r.source}:${r.bootEpoch}`;
+        let mark = marks.get(key);
+        if (!mark) {
+          const row = getMark.get(r.source, r.bootEpoch) as { m: number } | undefined;
+          mark = { source: r.source, bootEpoch: r.bootEpoch, max: row?.m ?? 0, changed: false };
+          marks.set(key, mark);
+        }
+        // Firmware sends each stream in order and resends only what was not acked, so anything at
+        // or below the mark was committed before (and may already be uploaded and trimmed).
+        if (r.seq <= mark.max) continue;
+        mark.max = r.seq;
+        mark.changed = true;
         const safety = r.record.kind === 'event' && r.record.safety ? 1 : 0;
         const info = this.#insert.run(
           r.source,
@@ -133,6 +151,7 @@ export class Journal {
         );
         inserted += info.changes;
       }
+      for (const m of marks.values()) if (m.changed) putMark.run(m.source, m.bootEpoch, m.max);
       const duplicates = records.length - inserted;
       this.#counters.committed += inserted;
       this.#counters.duplicates += duplicates;
@@ -406,6 +425,12 @@ function initSchema(db: Database.Database, nowMs: number): void {
       body TEXT NOT NULL,
       upload_seq INTEGER,
       UNIQUE (source, boot_epoch, seq)
+    );
+    CREATE TABLE IF NOT EXISTS source_marks (
+      source TEXT NOT NULL,
+      boot_epoch INTEGER NOT NULL,
+      max_seq INTEGER NOT NULL,
+      PRIMARY KEY (source, boot_epoch)
     );
     CREATE INDEX IF NOT EXISTS records_upload ON records (upload_seq) WHERE upload_seq IS NOT NULL;
   `);

@@ -1,0 +1,304 @@
+// startGateway: the agent wired together. IPC server → journal (commit, then ack) → fleet link
+// (upload, reconcile) → config applier (verify, validate, stage, restart firmware, trial, commit
+// or roll back), the supervisor for bench/dev firmware processes, and the local API.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import * as firmwarePackage from '@brana/firmware';
+import {
+  type Clock,
+  createIpcServer,
+  type IpcServer,
+  RealClock,
+  type SequencedRecord,
+} from '@brana/firmware';
+import {
+  type ConfigApplier as Applier,
+  ConfigApplier,
+  type ConfigValidator,
+  type TrialResult,
+} from '../apply/applier.ts';
+import { GatewayConfigError } from '../errors.ts';
+import { AGENT_VERSION, enrol, FleetLink, loadIdentity } from '../fleet/index.ts';
+import { Journal } from '../journal/index.ts';
+import { type LocalApi, startLocalApi } from '../local-api/index.ts';
+import { type FirmwareCommand, type FirmwareName, Supervisor } from '../supervisor/index.ts';
+
+export type LogFn = (level: 'info' | 'warn' | 'error', message: string) => void;
+
+export interface GatewayOptions {
+  dataDir: string;
+  /** Fleet server base URL; without it (and without an enrolment) the gateway runs offline. */
+  serverUrl?: string;
+  /** Enrols on first start when the gateway is not enrolled yet. */
+  claimToken?: string;
+  firmware: {
+    rt?: FirmwareCommand;
+    fieldbus?: FirmwareCommand;
+    /** Start the firmware processes from the agent (dev, bench). False on a Pi: systemd does it. */
+    supervise?: boolean;
+  };
+  /** 0 picks a free port. */
+  localApiPort: number;
+  localApiHost?: string;
+  /** Default <dataDir>/agent.sock. */
+  socketPath?: string;
+  journalQuotaMB?: number;
+  /** Trial period after a config restart (default 30 s). */
+  trialS?: number;
+  /** Default: @brana/firmware's validateGatewayConfig. */
+  validateConfig?: ConfigValidator;
+  clock?: Clock;
+  upload?: {
+    batchSize?: number;
+    backlogPerS?: number;
+    tickMs?: number;
+    reconnectMinMs?: number;
+    reconnectMaxMs?: number;
+  };
+  log?: LogFn;
+}
+
+export interface Gateway {
+  localApiUrl: string;
+  socketPath: string;
+  journal: Journal;
+  applier: Applier;
+  link: FleetLink | undefined;
+  supervisor: Supervisor | undefined;
+  status(): GatewayStatus;
+  close(): Promise<void>;
+}
+
+export interface GatewayStatus {
+  agentVersion: string;
+  gatewayId: string | undefined;
+  fleet: ReturnType<FleetLink['stats']> | { state: 'not-enrolled' };
+  firmware: ReturnType<Supervisor['status']> | 'systemd';
+  ipc: {
+    connections: ReturnType<IpcServer['connections']>;
+    invalidRecords: number;
+    protocolErrors: number;
+    commitErrors: number;
+  };
+  config: ReturnType<Applier['status']>;
+  journal: ReturnType<Journal['stats']>;
+}
+
+/** Event types that fail a config trial when a firmware process sends them during it. */
+const TRIAL_FAILING_EVENTS = new Set(['selftest.failed', 'relay.readback-mismatch', 'fault']);
+
+export function defaultConfigValidator(): ConfigValidator {
+  // @brana/firmware's config module is not re-exported from its index in every build; look it up.
+  const v = (firmwarePackage as unknown as Record<string, unknown>).validateGatewayConfig;
+  if (typeof v === 'function') return (config) => (v as ConfigValidator)(config);
+  return () => ({
+    ok: false,
+    errors: [
+      {
+        path: '(root)',
+        message: '@brana/firmware does not export validateGatewayConfig, so no config can be checked',
+        fix: "export the config module from firmware-ts/src/index.ts (export * from './config/index.ts')",
+      },
+    ],
+  });
+}
+
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const clock = options.clock ?? new RealClock();
+  const log: LogFn = options.log ?? ((level, m) => console.error(`[brana-gateway] ${level}: ${m}`));
+  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  const socketPath = options.socketPath ?? join(options.dataDir, 'agent.sock');
+  const cleanup: (() => Promise<void> | void)[] = [];
+  const closeAll = async () => {
+    for (const c of cleanup.splice(0).reverse()) {
+      try {
+        await c();
+      } catch (err) {
+        log('warn', `while closing: ${(err as Error).message}`);
+      }
+    }
+  };
+
+  try {
+    const journal = Journal.open({
+      path: join(options.dataDir, 'journal.db'),
+      quotaBytes: (options.journalQuotaMB ?? 512) * 1024 * 1024,
+      quarantineCorrupt: true,
+    });
+    cleanup.push(() => journal.close());
+    if (journal.quarantinedFrom) {
+      log('error', `journal was damaged; moved to ${journal.quarantinedFrom} and started a new one`);
+    }
+
+    let identity = loadIdentity(options.dataDir);
+    if (!identity.enrolment && options.claimToken && options.serverUrl) {
+      await enrol({ dataDir: options.dataDir, serverUrl: options.serverUrl, claimToken: options.claimToken });
+      identity = loadIdentity(options.dataDir);
+      log('info', `enrolled as ${identity.enrolment?.gatewayId}`);
+    }
+
+    const supervise = options.firmware.supervise ?? true;
+    const processes: Partial<Record<FirmwareName, FirmwareCommand>> = {};
+    if (options.firmware.rt) processes.rt = options.firmware.rt;
+    if (options.firmware.fieldbus) processes.fieldbus = options.firmware.fieldbus;
+    const supervisor = supervise ? new Supervisor({ processes, socketPath, clock, log }) : undefined;
+    if (supervisor) cleanup.push(() => supervisor.stop());
+
+    // Trial bookkeeping: events that fail it, and which firmware processes connected.
+    let trialFaults: string[] | undefined;
+    const ipcCounters = { invalidRecords: 0, protocolErrors: 0, commitErrors: 0 };
+    let link: FleetLink | undefined;
+    let api: LocalApi | undefined;
+
+    const onBatch = async (records: SequencedRecord[]) => {
+      journal.append(records);
+      link?.nudge();
+      for (const r of records) {
+        if (trialFaults && r.record.kind === 'event' && TRIAL_FAILING_EVENTS.has(r.record.type)) {
+          trialFaults.push(
+            `${r.source} sent ${r.record.type} ${JSON.stringify(r.record.data).slice(0, 200)}`,
+          );
+        }
+        if (
+          trialFaults &&
+          r.record.kind === 'event' &&
+          r.record.type === 'device.status' &&
+          r.record.data.state === 'offline'
+        ) {
+          trialFaults.push(`${r.source}: device ${String(r.record.data.device)} is offline`);
+        }
+      }
+      if (api && api.clients() > 0) {
+        for (const r of records)
+          api.broadcast({ source: r.source, bootEpoch: r.bootEpoch, seq: r.seq, ...r.record });
+      }
+    };
+    const ipc = await createIpcServer({
+      socketPath,
+      onBatch,
+      onInvalidRecord: (err, at) => {
+        ipcCounters.invalidRecords++;
+        log('warn', `${at.source} record ${at.seq}: ${err.message}`);
+      },
+      onProtocolError: (err, peer) => {
+        ipcCounters.protocolErrors++;
+        log('warn', `IPC ${peer.source ?? 'unknown peer'}: ${err.message}`);
+      },
+      onCommitError: (err) => {
+        ipcCounters.commitErrors++;
+        log('error', (err as Error).message);
+      },
+    });
+    cleanup.push(() => ipc.close());
+
+    const trialMs = (options.trialS ?? 30) * 1000;
+    const firmware = {
+      restart: async (configPath: string | null) => {
+        if (supervisor) await supervisor.restart(configPath);
+        else
+          log(
+            'info',
+            `config ${configPath ?? '(none)'} is active; systemd restarts the firmware (brana-firmware.target)`,
+          );
+      },
+      trial: async (ms: number): Promise<TrialResult> => {
+        supervisor?.takeExits();
+        trialFaults = [];
+        await new Promise<void>((r) => clock.setTimeout(r, ms));
+        const faults = trialFaults;
+        trialFaults = undefined;
+        const problems = [...faults];
+        if (supervisor) {
+          for (const [name, exits] of Object.entries(supervisor.takeExits())) {
+            if (exits > 0) problems.push(`${name} exited ${exits} time(s) during the trial`);
+          }
+          const connected = new Set(ipc.connections().map((c) => c.source));
+          for (const name of supervisor.names()) {
+            if (!connected.has(name)) problems.push(`${name} did not connect to the agent`);
+          }
+        }
+        return problems.length === 0 ? { ok: true } : { ok: false, detail: problems.join('; ') };
+      },
+    };
+
+    const applier = new ConfigApplier({
+      dataDir: options.dataDir,
+      serverPublicKey: identity.enrolment?.serverPublicKey ?? '',
+      validate: options.validateConfig ?? defaultConfigValidator(),
+      firmware,
+      trialMs,
+      report: (r) => link?.report(r),
+      log,
+    });
+    applier.restoreActive();
+    if (supervisor) await supervisor.restart(applier.activeConfigPath());
+
+    if (identity.enrolment) {
+      link = new FleetLink({
+        identity,
+        journal,
+        clock,
+        running: () => applier.running(),
+        onDesired: (doc) => applier.desired(doc),
+        ...(options.upload ?? {}),
+        log,
+      });
+      link.start();
+      const l = link;
+      cleanup.push(() => l.stop());
+    } else {
+      log(
+        'warn',
+        'not enrolled: readings are journalled but not uploaded. Fix: run `brana-gateway enrol --server <url> --token <claim>`',
+      );
+    }
+
+    const status = (): GatewayStatus => ({
+      agentVersion: AGENT_VERSION,
+      gatewayId: identity.enrolment?.gatewayId,
+      fleet: link ? link.stats() : { state: 'not-enrolled' },
+      firmware: supervisor ? supervisor.status() : 'systemd',
+      ipc: { connections: ipc.connections(), ...ipcCounters },
+      config: applier.status(),
+      journal: journal.stats(),
+    });
+    api = await startLocalApi(
+      { status, journal: () => journal.stats(), config: () => applier.status() },
+      options.localApiPort,
+      options.localApiHost,
+    );
+    const a = api;
+    cleanup.push(() => a.close());
+
+    return {
+      localApiUrl: api.url,
+      socketPath,
+      journal,
+      applier,
+      link,
+      supervisor,
+      status,
+      close: closeAll,
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
+
+/** Checks the parts of GatewayOptions a person types (CLI, YAML). */
+export function checkGatewayOptions(o: GatewayOptions): void {
+  if (!o.dataDir)
+    throw new GatewayConfigError(
+      'dataDir',
+      'is empty',
+      'set dataDir to a writable directory, e.g. /var/lib/brana',
+    );
+  if (!Number.isInteger(o.localApiPort) || o.localApiPort < 0 || o.localApiPort > 65535) {
+    throw new GatewayConfigError(
+      'localApi.port',
+      `${o.localApiPort} is not a TCP port`,
+      'use 0..65535 (default 8181)',
+    );
+  }
+}
