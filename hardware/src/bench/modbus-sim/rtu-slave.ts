@@ -13,6 +13,7 @@ import {
   encodeResponse,
   encodeRtu,
   isException,
+  type RtuFramerStats,
   RtuRequestFramer,
   t35Ms,
 } from '../../modbus/index.ts';
@@ -43,9 +44,8 @@ export interface RtuSlaveStats {
   ignored: number;
   broadcasts: number;
   faults: number;
-  framer: RtuFramerStatsView;
+  framer: RtuFramerStats;
 }
-type RtuFramerStatsView = RtuRequestFramer['stats'];
 
 interface Queued {
   unit: number;

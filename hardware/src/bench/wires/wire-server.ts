@@ -3,7 +3,6 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { WireError } from '../errors.ts';
 import { encodeWireMessage, WireFrameDecoder, type WireMessage } from './frame.ts';
 import { MemoryWires } from './memory-wires.ts';
-import type { Level } from './types.ts';
 
 export interface WireServerOptions {
   /** Unix socket path to listen on. A stale socket file left by a dead bench is replaced. */
@@ -140,5 +139,3 @@ export class WireServer {
     }
   }
 }
-
-export type { Level };
