@@ -21,6 +21,8 @@ export interface RtBenchOptions {
   radioBaud?: number;
   /** Extra inputs merged into preemption.inputs (optical, testContact). */
   inputs?: Record<string, unknown>;
+  /** Extra environment for the rt process (NOTIFY_SOCKET, WATCHDOG_USEC). */
+  env?: Record<string, string>;
 }
 
 export interface RtBench {
@@ -109,7 +111,7 @@ export async function startRtBench(o: RtBenchOptions = {}): Promise<RtBench> {
   const child = spawn(
     process.execPath,
     [BIN, 'rt', '--config', configFile, '--agent-socket', join(dir, 'agent.sock'), '--no-hw-watchdog'],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...o.env } },
   );
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {

@@ -247,7 +247,13 @@ export class RtLoop {
         ? { kind: 'selfTest', ok: true }
         : { kind: 'selfTest', ok: false, detail: stuck.join(', ') },
     );
-    if (this.state.mode === 'running') this.o.notifier?.notify('READY=1');
+    // Ready either way: supervised and heartbeating. A failed self-test keeps every output off
+    // (latched fault, reported as an event and in STATUS) rather than restarting in a loop.
+    this.o.notifier?.notify(
+      this.state.mode === 'running'
+        ? 'READY=1\nSTATUS=running'
+        : `READY=1\nSTATUS=fault: ${stuck.join(', ')}`,
+    );
   }
 
   private cycle(): void {
