@@ -7,5 +7,5 @@ export * from './errors.ts';
 export * from './fleet/index.ts';
 export * from './journal/index.ts';
 export * from './local-api/index.ts';
-export { readJsonFile, writeFileAtomic } from './state/atomic-file.ts';
+export * from './state/index.ts';
 export * from './supervisor/index.ts';

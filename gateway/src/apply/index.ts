@@ -8,7 +8,7 @@ export {
   type ConfigValidator,
   type FirmwareControl,
   type TrialResult,
-} from './apply/applier.ts';
+} from './applier.ts';
 export {
   type ApplyAction,
   type ApplyActionKind,
