@@ -55,6 +55,8 @@ export class NodeSerialPort implements SerialPort {
   #stream: SerialPortStream | undefined;
   readonly #dataListeners = new Set<(bytes: Buffer) => void>();
   readonly #closeListeners = new Set<(error?: Error) => void>();
+  /** Writes and drains waiting for the binding; failed when the stream closes under them. */
+  readonly #inFlight = new Set<(err: Error) => void>();
   #closing = false;
 
   constructor(options: NodeSerialPortOptions) {
@@ -111,6 +113,8 @@ export class NodeSerialPort implements SerialPort {
       notified = true;
       const unexpected = !this.#closing;
       if (this.#stream === stream) this.#stream = undefined;
+      for (const abort of [...this.#inFlight])
+        abort(new PortClosedError(this.path, 'the port closed', lastError));
       setImmediate(() => {
         const error = unexpected
           ? new PortClosedError(this.path, 'the device disconnected', lastError)
@@ -136,24 +140,44 @@ export class NodeSerialPort implements SerialPort {
   }
 
   write(bytes: Uint8Array): Promise<void> {
-    const stream = this.#stream;
-    if (stream === undefined || this.#closing) return Promise.reject(new PortClosedError(this.path));
-    return new Promise<void>((resolve, reject) => {
-      stream.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), (err) => {
-        if (err) reject(new PortClosedError(this.path, `write failed (${err.message})`, err));
-        else resolve();
-      });
+    const stream = this.#usable();
+    if (stream === undefined) return Promise.reject(new PortClosedError(this.path));
+    return this.#settle((done) => {
+      stream.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), (err) =>
+        done(err ? new PortClosedError(this.path, `write failed (${err.message})`, err) : undefined),
+      );
     });
   }
 
   drain(): Promise<void> {
+    const stream = this.#usable();
+    if (stream === undefined) return Promise.reject(new PortClosedError(this.path));
+    return this.#settle((done) => {
+      stream.drain((err) =>
+        done(err ? new PortClosedError(this.path, `drain failed (${err.message})`, err) : undefined),
+      );
+    });
+  }
+
+  /** The stream, if it can take a write now. A closed SerialPortStream would queue writes until reopened. */
+  #usable(): SerialPortStream | undefined {
     const stream = this.#stream;
-    if (stream === undefined || this.#closing) return Promise.reject(new PortClosedError(this.path));
+    if (stream === undefined || this.#closing || !stream.isOpen || stream.closing || stream.destroyed)
+      return undefined;
+    return stream;
+  }
+
+  /** Runs a callback-style operation that the port closing must also end (it can race the close). */
+  #settle(start: (done: (err?: Error) => void) => void): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      stream.drain((err) => {
-        if (err) reject(new PortClosedError(this.path, `drain failed (${err.message})`, err));
+      const abort = (err: Error) => done(err);
+      const done = (err?: Error) => {
+        if (!this.#inFlight.delete(abort)) return;
+        if (err) reject(err);
         else resolve();
-      });
+      };
+      this.#inFlight.add(abort);
+      start(done);
     });
   }
 
