@@ -4,7 +4,7 @@
 // Run: npm run bench -w @brana/fleet-server [-- --json] [-- --quick]
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openFleetDatabase } from '../src/db/index.ts';
 import { privateKeyToPem } from '../src/protocol/index.ts';
@@ -90,6 +90,7 @@ try {
       readingsPerS: Math.round(rate),
       rawReadingsPerS: Math.round(raw),
       ratioToRaw: Number((rate / raw).toFixed(3)),
+      loadAverage: Number(loadavg()[0]!.toFixed(1)),
     });
   }
   if (json) for (const r of rows) process.stdout.write(`${JSON.stringify(r)}\n`);

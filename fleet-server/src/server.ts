@@ -83,6 +83,7 @@ export function createFleetContext(
   const bus = new EventEmitter<FleetBusEvents>();
   bus.setMaxListeners(1000);
   const rollouts = new RolloutService(database.db, {
+    sqlite: database.sqlite,
     push: (gatewayId, doc) => hub.push(gatewayId, doc),
     now,
     onChange: (rolloutId) => bus.emit('rollout', { rolloutId }),

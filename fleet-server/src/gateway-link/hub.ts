@@ -2,11 +2,10 @@
 // telemetry with acks. One session per gateway; a newer one replaces the older.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { eq } from 'drizzle-orm';
+import type Database from 'better-sqlite3';
 import { WebSocket, WebSocketServer } from 'ws';
 import { getConfigDocument } from '../configs/index.ts';
 import type { FleetContext } from '../context.ts';
-import { gateways } from '../db/schema.ts';
 import {
   type ApplyMessage,
   CLOSE_CODES,
@@ -41,6 +40,25 @@ interface Session {
   lastSeenWrittenAt: number;
 }
 
+// Prepared statements: these run for every session and report; drizzle's query building per call
+// cost more than the queries themselves in the fan-out benchmark.
+function prepareHubStatements(sqlite: Database.Database) {
+  return {
+    gateway: sqlite.prepare('SELECT id, num, status, public_key AS publicKey FROM gateways WHERE id = ?'),
+    touch: sqlite.prepare('UPDATE gateways SET last_seen_at = ? WHERE id = ?'),
+    hello: sqlite.prepare(
+      `UPDATE gateways SET running_version = ?, running_hash = ?, boot_epoch = ?, agent_version = ?, last_seen_at = ?
+       WHERE id = ?`,
+    ),
+    desired: sqlite.prepare('SELECT desired_version AS desired FROM gateways WHERE id = ?'),
+    apply: sqlite.prepare(
+      `UPDATE gateways SET apply_state = @state, apply_updated_at = @now, last_seen_at = @now,
+         running_version = coalesce(@version, running_version), running_hash = coalesce(@hash, running_hash)
+       WHERE id = @id`,
+    ),
+  };
+}
+
 export class GatewayHub {
   private readonly wss: WebSocketServer;
   private readonly sessions = new Map<string, Session>();
@@ -48,6 +66,7 @@ export class GatewayHub {
   private readonly authTimeoutMs: number;
   private readonly sweep: NodeJS.Timeout;
   private ctx: FleetContext | null = null;
+  private readonly desiredText = new WeakMap<SignedConfigDocument, string>();
 
   constructor(options: HubOptions = {}) {
     this.heartbeatS = options.heartbeatS ?? 20;
@@ -65,8 +84,11 @@ export class GatewayHub {
     this.sweep.unref();
   }
 
+  private sql: ReturnType<typeof prepareHubStatements> | null = null;
+
   bind(ctx: FleetContext): void {
     this.ctx = ctx;
+    this.sql = prepareHubStatements(ctx.database.sqlite);
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -85,7 +107,13 @@ export class GatewayHub {
   push(gatewayId: string, doc: SignedConfigDocument): boolean {
     const s = this.sessions.get(gatewayId);
     if (!s || s.ws.readyState !== WebSocket.OPEN) return false;
-    this.send(s.ws, { type: 'desired', document: doc });
+    // One serialisation per document, not one per gateway (a rollout pushes it thousands of times).
+    let text = this.desiredText.get(doc);
+    if (!text) {
+      text = JSON.stringify({ type: 'desired', document: doc } satisfies ServerMessage);
+      this.desiredText.set(doc, text);
+    }
+    s.ws.send(text);
     return true;
   }
 
@@ -174,7 +202,9 @@ export class GatewayHub {
           this.refuse(ws, 'bad-nonce', 'the nonce is not the one this server sent', CLOSE_CODES.authFailed);
           return;
         }
-        const gw = ctx.db.select().from(gateways).where(eq(gateways.id, msg.gatewayId)).get();
+        const gw = this.sql!.gateway.get(msg.gatewayId) as
+          | { id: string; num: number; status: 'active' | 'revoked'; publicKey: string }
+          | undefined;
         if (!gw) {
           this.refuse(
             ws,
@@ -214,7 +244,7 @@ export class GatewayHub {
         const old = this.sessions.get(gw.id);
         this.sessions.set(gw.id, session);
         if (old) old.ws.close(CLOSE_CODES.replaced, 'replaced by a newer session');
-        ctx.db.update(gateways).set({ lastSeenAt: now }).where(eq(gateways.id, gw.id)).run();
+        this.sql!.touch.run(now, gw.id);
         this.send(ws, {
           type: 'session',
           accepted: true,
@@ -248,11 +278,7 @@ export class GatewayHub {
       if (session && this.sessions.get(session.gatewayId) === session) {
         this.sessions.delete(session.gatewayId);
         try {
-          ctx.db
-            .update(gateways)
-            .set({ lastSeenAt: ctx.now() })
-            .where(eq(gateways.id, session.gatewayId))
-            .run();
+          this.sql!.touch.run(ctx.now(), session.gatewayId);
         } catch {
           // the database may already be closed during shutdown
         }
@@ -292,22 +318,16 @@ export class GatewayHub {
   /** Reconcile: store what the gateway runs, answer with what it should run and the acks held. */
   private onHello(ctx: FleetContext, s: Session, msg: HelloMessage): void {
     const now = ctx.now();
-    ctx.db
-      .update(gateways)
-      .set({
-        runningVersion: msg.running?.version ?? null,
-        runningHash: msg.running?.hash ?? null,
-        bootEpoch: msg.bootEpoch,
-        agentVersion: msg.agentVersion,
-        lastSeenAt: now,
-      })
-      .where(eq(gateways.id, s.gatewayId))
-      .run();
-    const gw = ctx.db
-      .select({ desired: gateways.desiredVersion })
-      .from(gateways)
-      .where(eq(gateways.id, s.gatewayId))
-      .get();
+    const sql = this.sql!;
+    sql.hello.run(
+      msg.running?.version ?? null,
+      msg.running?.hash ?? null,
+      msg.bootEpoch,
+      msg.agentVersion ?? null,
+      now,
+      s.gatewayId,
+    );
+    const gw = sql.desired.get(s.gatewayId) as { desired: number | null } | undefined;
     const doc = gw?.desired ? getConfigDocument(ctx.db, gw.desired) : null;
     this.send(s.ws, { type: 'desired', document: doc });
     this.send(s.ws, { type: 'ack', acks: ctx.telemetry.watermarks(s.gatewayNum) });
@@ -319,17 +339,14 @@ export class GatewayHub {
   }
 
   private onApply(ctx: FleetContext, s: Session, msg: ApplyMessage): void {
-    const now = ctx.now();
-    const set: Partial<typeof gateways.$inferInsert> = {
-      applyState: msg.state,
-      applyUpdatedAt: now,
-      lastSeenAt: now,
-    };
-    if (msg.state === 'applied') {
-      set.runningVersion = msg.version;
-      set.runningHash = msg.hash;
-    }
-    ctx.db.update(gateways).set(set).where(eq(gateways.id, s.gatewayId)).run();
+    const applied = msg.state === 'applied';
+    this.sql!.apply.run({
+      state: msg.state,
+      now: ctx.now(),
+      version: applied ? msg.version : null,
+      hash: applied ? msg.hash : null,
+      id: s.gatewayId,
+    });
     const state = msg.state === 'staged' || msg.state === 'trial' ? 'delivered' : msg.state;
     ctx.rollouts.report(s.gatewayId, msg.version, state, msg.errors);
     ctx.bus.emit('apply', { gatewayId: s.gatewayId, version: msg.version, state: msg.state });
@@ -345,7 +362,7 @@ export class GatewayHub {
     const now = ctx.now();
     if (now - s.lastSeenWrittenAt > 60_000) {
       s.lastSeenWrittenAt = now;
-      ctx.db.update(gateways).set({ lastSeenAt: now }).where(eq(gateways.id, s.gatewayId)).run();
+      this.sql!.touch.run(now, s.gatewayId);
     }
     if (ctx.bus.listenerCount('telemetry') > 0) {
       ctx.bus.emit('telemetry', { gatewayId: s.gatewayId, readings: msg.readings, events: msg.events });
