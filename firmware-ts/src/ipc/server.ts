@@ -24,6 +24,8 @@ export interface IpcServerOptions {
 }
 
 export interface IpcConnectionInfo {
+  /** Wall time the connection was accepted, ms. */
+  connectedAtMs: number;
   source: IpcSource | undefined;
   bootEpoch: number | undefined;
   ackedSeq: number;
@@ -95,6 +97,7 @@ class Connection {
   #ackedSeq = 0;
   #chain: Promise<void> = Promise.resolve();
   #dead = false;
+  readonly #connectedAtMs = Date.now();
 
   constructor(socket: Socket, opts: IpcServerOptions) {
     this.#socket = socket;
@@ -104,7 +107,12 @@ class Connection {
   }
 
   info(): IpcConnectionInfo {
-    return { source: this.#source, bootEpoch: this.#bootEpoch, ackedSeq: this.#ackedSeq };
+    return {
+      connectedAtMs: this.#connectedAtMs,
+      source: this.#source,
+      bootEpoch: this.#bootEpoch,
+      ackedSeq: this.#ackedSeq,
+    };
   }
 
   destroy(): void {

@@ -192,34 +192,58 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     cleanup.push(() => ipc.close());
 
     const trialMs = (options.trialS ?? 30) * 1000;
+    // Slow boards (and busy test machines) take a while to start Node processes: the trial waits up
+    // to this long for every firmware process to connect, then watches it for the trial period.
+    const connectTimeoutMs = Math.max(trialMs, 20_000);
+    let restartedAtMs = 0;
+    const sleep = (ms: number) => new Promise<void>((r) => clock.setTimeout(r, ms));
     const firmware = {
       restart: async (configPath: string | null) => {
-        if (supervisor) await supervisor.restart(configPath);
-        else
+        restartedAtMs = clock.nowMs();
+        trialFaults = [];
+        if (supervisor) {
+          await supervisor.restart(configPath);
+          supervisor.takeExits();
+        } else
           log(
             'info',
             `config ${configPath ?? '(none)'} is active; systemd restarts the firmware (brana-firmware.target)`,
           );
       },
       trial: async (ms: number): Promise<TrialResult> => {
-        supervisor?.takeExits();
-        trialFaults = [];
-        await new Promise<void>((r) => clock.setTimeout(r, ms));
-        const faults = trialFaults;
+        const problems: string[] = [];
+        if (supervisor) {
+          const names = supervisor.names();
+          const missing = () => {
+            const fresh = new Set(
+              ipc
+                .connections()
+                .filter((c) => c.connectedAtMs >= restartedAtMs && c.source !== undefined)
+                .map((c) => c.source),
+            );
+            return names.filter((n) => !fresh.has(n));
+          };
+          const deadline = clock.monotonicMs() + connectTimeoutMs;
+          while (missing().length > 0 && clock.monotonicMs() < deadline && supervisorHealthy())
+            await sleep(50);
+          for (const name of missing()) problems.push(`${name} did not connect to the agent`);
+        }
+        if (problems.length === 0) await sleep(ms);
+        const faults = trialFaults ?? [];
         trialFaults = undefined;
-        const problems = [...faults];
+        problems.push(...faults);
         if (supervisor) {
           for (const [name, exits] of Object.entries(supervisor.takeExits())) {
             if (exits > 0) problems.push(`${name} exited ${exits} time(s) during the trial`);
-          }
-          const connected = new Set(ipc.connections().map((c) => c.source));
-          for (const name of supervisor.names()) {
-            if (!connected.has(name)) problems.push(`${name} did not connect to the agent`);
           }
         }
         return problems.length === 0 ? { ok: true } : { ok: false, detail: problems.join('; ') };
       },
     };
+    /** A process that already crashed during the trial need not be waited for. */
+    function supervisorHealthy(): boolean {
+      return !supervisor?.status().some((p) => p.state === 'backoff');
+    }
 
     const applier = new ConfigApplier({
       dataDir: options.dataDir,
