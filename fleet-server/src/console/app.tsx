@@ -145,6 +145,9 @@ export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
 
   registerLive(app, { fleet, base, timeZone });
   registerPages(app, { fleet, base, timeZone });
+  app.all(`${base}/*`, (c) =>
+    c.html(<ErrorPage ctx={pageCtx(c, base)} message={c.var.t('error.notFound')} />, 404),
+  );
 
   app.onError((err, c) => {
     const ctx = pageCtx(c, base);

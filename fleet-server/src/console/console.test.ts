@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createUser } from '../auth/users.ts';
+import { createConfigDocument } from '../configs/index.ts';
 import { openFleetDatabase } from '../db/index.ts';
-import { createSite } from '../devices/devices.ts';
+import { createGroup, createSite } from '../devices/devices.ts';
 import { createFleetApp } from '../http/app.ts';
 import { createFleetContext } from '../server.ts';
 import { createConsole } from './index.ts';
@@ -133,5 +134,154 @@ describe('console sign-in and roles', () => {
     const byState = await (await viewer('/console/?state=rolledBack')).text();
     expect(byState).toContain('pool-pumps');
     expect(byState).not.toContain('school-boiler');
+  });
+
+  it('renders every page with data for an admin, in English and Czech', async () => {
+    const db = env.fleet.db;
+    const school = createSite(db, { name: 'ZŠ Komenského', kind: 'building' }, 'system');
+    const crossing = createSite(db, { name: 'Palackého × Husova', kind: 'intersection' }, 'system');
+    const group = createGroup(db, { name: 'pilot' }, 'system');
+    const now = Date.now();
+    const insert = env.database.sqlite.prepare(
+      `INSERT INTO gateways (id, num, name, site_id, public_key, status, enrolled_at) VALUES (?, ?, ?, ?, ?, 'active', ?)`,
+    );
+    insert.run('gw_a', 1, 'school-boiler', school.id, 'k1', now);
+    insert.run('gw_x', 2, 'crossing-tl', crossing.id, 'k2', now);
+    env.database.sqlite
+      .prepare('INSERT INTO gateway_groups (gateway_id, group_id) VALUES (?, ?)')
+      .run('gw_a', group.id);
+    const t0 = Math.floor(now / 900_000) * 900_000 - 4 * 900_000;
+    env.fleet.telemetry.ingest(1, {
+      readings: [0, 1, 2, 3].map((k) => ({
+        bootEpoch: 1,
+        seq: k + 1,
+        ts: t0 + k * 900_000,
+        channel: 'meter.energyImportKWh',
+        value: 100 + k * 2.5,
+        quality: 'good' as const,
+        unit: 'kWh',
+        kind: 'counter' as const,
+      })),
+      events: [],
+    });
+    env.fleet.telemetry.ingest(2, {
+      readings: [],
+      events: [
+        {
+          bootEpoch: 1,
+          seq: 1,
+          ts: now - 5000,
+          kind: 'preemption.asserted',
+          severity: 'info',
+          data: { approach: 1, role: 'fire', requestedAt: now - 5120 },
+        },
+        {
+          bootEpoch: 1,
+          seq: 2,
+          ts: now - 1000,
+          kind: 'preemption.released',
+          severity: 'info',
+          data: { approach: 1, reason: 'holdMax' },
+        },
+      ],
+    });
+    const deps = { validate: env.fleet.validateConfig, serverKey: env.fleet.serverKey.privateKey };
+    createConfigDocument(db, deps, { config: { name: 'a', relays: [] } }, 'system');
+    createConfigDocument(db, deps, { config: { name: 'b', relays: [] } }, 'system');
+    const rollout = env.fleet.rollouts.create({ configVersion: 2, target: { group: group.id } }, 'system');
+    const admin = await env.signIn('admin');
+    const pages: [string, string][] = [
+      ['/console/', 'school-boiler'],
+      ['/console/gateways/gw_a', 'meter.energyImportKWh'],
+      ['/console/gateways/gw_a?channel=meter.energyImportKWh&range=7d', 'data-chart="meter.energyImportKWh"'],
+      ['/console/energy?interval=15m', 'ZŠ Komenského'],
+      ['/console/energy?interval=1mo', 'kWh'],
+      ['/console/intersections', 'holdMax'],
+      ['/console/configs', 'name: b'],
+      ['/console/configs/2', 'name: b'],
+      ['/console/configs/diff?a=1&b=2', '<span class="add">+ name: b</span>'],
+      ['/console/rollouts', 'pilot'],
+      [`/console/rollouts/${rollout.id}`, 'school-boiler'],
+      ['/console/claims', 'name="gatewayName"'],
+      ['/console/audit', 'rollout.create'],
+    ];
+    for (const [path, expected] of pages) {
+      for (const lang of ['en', 'cs']) {
+        const res = await admin(path, { headers: { cookie: `${admin.cookie}; brana_lang=${lang}` } });
+        const text = await res.text();
+        expect(res.status, `${path} (${lang})`).toBe(200);
+        expect(text, `${path} (${lang})`).toContain(expected);
+        expect(text).toContain(`<html lang="${lang}">`);
+      }
+    }
+    const csv = await admin('/console/energy.csv?interval=15m');
+    expect(csv.headers.get('content-type')).toContain('text/csv');
+    expect((await csv.text()).split('\r\n')[0]).toBe(
+      'site_id,site_name,interval_start_utc,energy_kwh,water_m3',
+    );
+    const missing = await admin('/console/gateways/gw_nope');
+    expect(missing.status).toBe(404);
+    expect(await missing.text()).toContain('gw_nope');
+    expect((await admin('/console/no-such-page')).status).toBe(404);
+  });
+
+  it('shows config errors at their path and line, and lets only operators save', async () => {
+    const strict: typeof env.fleet.validateConfig = (doc) => {
+      const d = doc as { name?: unknown };
+      return typeof d?.name === 'string'
+        ? { ok: true, config: doc }
+        : { ok: false, errors: [{ path: 'name', message: 'expected a string', fix: 'add name' }] };
+    };
+    env.fleet.validateConfig = strict;
+    const form = (text: string, action: string) => ({
+      method: 'POST',
+      body: new URLSearchParams({ text, action, comment: '' }),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    const viewer = await env.signIn('viewer');
+    const bad = await viewer('/console/configs', form('relays: []\nname: 7\n', 'validate'));
+    expect(bad.status).toBe(422);
+    const html = await bad.text();
+    expect(html).toContain('data-path="name"');
+    expect(html).toContain('line 2');
+    const broken = await viewer('/console/configs', form('name: [unclosed\n', 'validate'));
+    expect(broken.status).toBe(422);
+    expect(await broken.text()).toContain('YAML or JSON');
+    const refused = await viewer('/console/configs', form('name: ok\n', 'save'));
+    expect(refused.status).toBe(403);
+    const operator = await env.signIn('fleetoperator');
+    const saved = await operator('/console/configs', form('name: ok\n', 'save'));
+    expect(saved.status).toBe(303);
+    expect(saved.headers.get('location')).toBe('/console/configs?saved=1');
+    expect(
+      (await viewer('/console/rollouts', { method: 'POST', body: new URLSearchParams({}) })).status,
+    ).toBe(403);
+  });
+
+  it('creates a claim token shown once with a QR code, and revokes it', async () => {
+    const tech = await env.signIn('technician');
+    const res = await tech('/console/claims', {
+      method: 'POST',
+      body: new URLSearchParams({ gatewayName: 'annex', tags: 'school, pilot', expiresInHours: '24' }),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(res.status).toBe(201);
+    const html = await res.text();
+    const token = /data-token="(brc_[^"]+)"/.exec(html)?.[1];
+    expect(token).toBeDefined();
+    expect(html).toMatch(/<div class="qr"><svg[^>]*viewBox/);
+    const list = await (await tech('/console/claims')).text();
+    expect(list).not.toContain(token!);
+    const id = /data-claim="(clm_[^"]+)"/.exec(list)![1]!;
+    const revoked = await tech(`/console/claims/${id}/revoke`, { method: 'POST' });
+    expect(revoked.status).toBe(303);
+    expect(await (await tech('/console/claims')).text()).toContain('b-revoked');
+    const badTag = await tech('/console/claims', {
+      method: 'POST',
+      body: new URLSearchParams({ tags: 'Bad Tag!' }),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(badTag.status).toBe(400);
+    expect(await badTag.text()).toContain('tags[1]: &quot;tag!&quot; is not a tag');
   });
 });

@@ -47,18 +47,33 @@ export function formatter(lang: Lang, timeZone: string): Formatter {
   };
 }
 
+// Building an Intl.DateTimeFormat costs far more than using one: keep one per zone and purpose.
+const cache = new Map<string, Intl.DateTimeFormat>();
+function cached(key: string, make: () => Intl.DateTimeFormat): Intl.DateTimeFormat {
+  let f = cache.get(key);
+  if (!f) {
+    f = make();
+    cache.set(key, f);
+  }
+  return f;
+}
+
 /** Offset of a time zone from UTC at `ms`, in ms (Europe/Prague: +1 h in winter, +2 h in summer). */
 export function zoneOffsetMs(timeZone: string, ms: number): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(ms);
+  const parts = cached(
+    `parts|${timeZone}`,
+    () =>
+      new Intl.DateTimeFormat('en-US', {
+        timeZone,
+        hourCycle: 'h23',
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+        hour: '2-digit',
+        minute: '2-digit',
+        second: '2-digit',
+      }),
+  ).formatToParts(ms);
   const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
   const asUtc = Date.UTC(
     get('year'),
@@ -83,5 +98,8 @@ export function startOfLocalDay(isoDate: string, timeZone: string): number {
 
 /** The local calendar month "YYYY-MM" of ms. */
 export function localMonth(ms: number, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit' }).format(ms);
+  return cached(
+    `month|${timeZone}`,
+    () => new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit' }),
+  ).format(ms);
 }

@@ -50,7 +50,7 @@ export function Layout(props: {
           <link rel="stylesheet" href={`${base}/assets/uplot.css`} />
         ) : null}
       </head>
-      <body data-base={base} data-live={props.live ?? ''} data-lang={ctx.lang}>
+      <body data-base={base} data-live={props.live ?? ''} data-lang={ctx.lang} data-tz={ctx.fmt.timeZone}>
         <header class="top">
           <a class="brand" href={`${base}/`}>
             {t('app.title')}

@@ -118,17 +118,19 @@ export function counterPerSite(
   },
 ): CounterRow[] {
   const unitList = q.units.map(() => '?').join(', ');
+  // CROSS JOIN fixes the join order: matching channels first, then each one's rollups by primary
+  // key range (channel, bucket width, start), already in the order the window function needs.
+  // Letting the planner start from rollups scans every bucket of every channel.
   return sqlite
     .prepare(
       `WITH b AS (
          SELECT g.site_id AS siteId, r.channel_id, r.bucket_start, r.first, r.last,
                 lag(r.last) OVER (PARTITION BY r.channel_id ORDER BY r.bucket_start) AS prev
-         FROM rollups r
-         JOIN channels c ON c.id = r.channel_id
+         FROM channels c
          JOIN gateways g ON g.num = c.gateway_num
-         WHERE r.bucket_s = ? AND c.kind = 'counter' AND c.unit IN (${unitList}) AND g.site_id IS NOT NULL
+         CROSS JOIN rollups r ON r.channel_id = c.id AND r.bucket_s = ? AND r.bucket_start >= ? AND r.bucket_start < ?
+         WHERE c.kind = 'counter' AND c.unit IN (${unitList}) AND g.site_id IS NOT NULL
            AND (? IS NULL OR g.site_id = ?)
-           AND r.bucket_start >= ? AND r.bucket_start < ?
        )
        SELECT siteId, bucket_start AS start,
               sum(max(0, CASE WHEN prev IS NULL OR last < prev THEN last - first ELSE last - prev END)) AS amount
@@ -137,11 +139,11 @@ export function counterPerSite(
     )
     .all(
       q.bucketS,
+      q.from - q.bucketS * 1000,
+      q.to,
       ...q.units,
       q.siteId ?? null,
       q.siteId ?? null,
-      q.from - q.bucketS * 1000,
-      q.to,
       q.from,
     ) as CounterRow[];
 }

@@ -8,7 +8,7 @@ import { createConfigDocument, getConfigDocument, listConfigDocuments } from '..
 import { createClaimToken, listClaimTokens, revokeClaimToken } from '../devices/claims.ts';
 import { listGroups, listSites, requireGateway } from '../devices/devices.ts';
 import { BadRequestError, ForbiddenError } from '../errors.ts';
-import { channelSeries, energyPerSite, listEvents } from '../telemetry/index.ts';
+import { channelSeries, listEvents } from '../telemetry/index.ts';
 import { configToText, parseConfigText } from './config-text.ts';
 import { diffLines } from './diff.ts';
 import {
@@ -44,6 +44,7 @@ import {
 const DAY_MS = 86400_000;
 const isoDay = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD');
 const WATER_UNITS = ['m3', 'm³'] as const;
+const ENERGY_UNITS = ['kWh'] as const;
 
 const fleetQuery = z.strictObject({
   q: z.string().max(200).optional(),
@@ -192,16 +193,15 @@ export function registerPages(app: Hono<ConsoleEnv>, s: ConsoleSettings): void {
     }
     const site = q.site || undefined;
     const bucket = interval === '15m' ? '15m' : '1d';
-    const energy: AmountRow[] = energyPerSite(sqlite, {
-      siteId: site,
-      interval: bucket,
+    // Same rule as the fleet server's energyPerSite, with a join order that stays fast on a year
+    // of rollups (see counterPerSite).
+    const energy: AmountRow[] = counterPerSite(sqlite, {
+      units: ENERGY_UNITS,
+      bucketS: bucket === '15m' ? 900 : 86400,
       from: fromMs,
       to: toMs,
-    }).map((r) => ({
-      siteId: r.siteId,
-      start: r.start,
-      amount: r.energyKWh,
-    }));
+      siteId: site,
+    });
     const water = counterPerSite(sqlite, {
       units: WATER_UNITS,
       bucketS: bucket === '15m' ? 900 : 86400,

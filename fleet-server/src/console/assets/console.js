@@ -3,7 +3,10 @@
 (() => {
   const body = document.body;
   const lang = body.dataset.lang === 'en' ? 'en-GB' : 'cs-CZ';
-  const timeFmt = new Intl.DateTimeFormat(lang, { timeStyle: 'medium' });
+  const timeFmt = new Intl.DateTimeFormat(lang, {
+    timeStyle: 'medium',
+    timeZone: body.dataset.tz || undefined,
+  });
   const numFmt = new Intl.NumberFormat(lang, { maximumFractionDigits: 3 });
   const charts = new Map();
 
