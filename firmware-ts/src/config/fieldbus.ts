@@ -88,6 +88,21 @@ export function checkFieldbus(
         message: `unknown bus "${d.bus}"; use one of: ${[...busNames.keys()].join(', ') || '(no buses defined)'}`,
       });
     }
+    const bus = f.buses.find((b) => b.name === d.bus);
+    if (bus?.type === 'rtu' && (d.unit < 1 || d.unit > 247)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['devices', i, 'unit'],
+        message: `unit ${d.unit} cannot be polled on RTU bus "${d.bus}" (0 is broadcast, 248-255 are reserved); use a slave address 1-247`,
+      });
+    }
+    if (d.pollSlowMs < d.pollFastMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['devices', i, 'pollSlowMs'],
+        message: `pollSlowMs ${d.pollSlowMs} is shorter than pollFastMs ${d.pollFastMs}; make pollSlowMs at least pollFastMs`,
+      });
+    }
     const slot = `${d.bus}/${d.unit}`;
     const other = taken.get(slot);
     if (other !== undefined) {
@@ -107,7 +122,18 @@ export function checkFieldbus(
       });
     }
   });
+  const pulseNames = new Map<string, number>();
   f.pulses.forEach((p, i) => {
+    const sameName = pulseNames.get(p.name) ?? (deviceNames.has(p.name) ? -1 : undefined);
+    if (sameName !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['pulses', i, 'name'],
+        message: `name "${p.name}" is already ${sameName < 0 ? 'a device' : `pulses[${sameName}]`}; give each pulse input its own name (channels are <name>.energyKWh)`,
+      });
+    }
+    pulseNames.set(p.name, i);
+    // A line used twice (by pulses, alarms or relays) is refused by the whole-config line check.
     if (knownProfiles && !knownProfiles.has(p.profile)) {
       ctx.addIssue({
         code: 'custom',
