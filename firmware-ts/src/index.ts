@@ -1,5 +1,6 @@
 // firmware-ts: public surface of the package.
 // Modules are re-exported here as they land; append `export * from` lines, one per module.
+export * from './config/index.ts';
 export * from './errors.ts';
 export * from './fieldbus/index.ts';
 export * from './hal/index.ts';
