@@ -8,8 +8,9 @@
 // Failures: a request is retried with backoff; a poll that got no answer at all counts as a
 // failure, and after `offlineAfter` of them in a row the device is offline and only probed now
 // and then (with backoff) so a silent meter does not eat the bus time of the others. Any answer,
-// an exception response included, is proof of life. A closed port (USB adapter unplugged) marks
-// the bus down and reopens it by its path with backoff; devices are not blamed for that.
+// an exception response included, is proof of life, except a TCP gateway's exception 10/11 (the
+// gateway answered, the meter behind it did not). A closed port (USB adapter unplugged) marks the
+// bus down and reopens it by its path with backoff; devices are not blamed for that.
 import { decodePoint } from '@brana/hardware';
 import { FirmwareError, ModbusExceptionError } from '../errors.ts';
 import type { Clock, ModbusClient } from '../hal/index.ts';
@@ -124,6 +125,12 @@ interface BusRuntime {
 
 const isPortGone = (err: unknown) =>
   err instanceof FirmwareError && (err.code === 'PORT_CLOSED' || err.code === 'PORT_OPEN_FAILED');
+
+/**
+ * Exceptions 10 (gateway path unavailable) and 11 (gateway target failed to respond) come from a
+ * TCP gateway, not the device: they are no proof that the meter is alive.
+ */
+const GATEWAY_EXCEPTIONS = new Set([10, 11]);
 
 const errorCode = (err: unknown) => (err instanceof FirmwareError ? err.code : 'ERROR');
 const errorMessage = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -371,7 +378,7 @@ export class FieldbusEngine {
       } catch (err) {
         if (isPortGone(err)) throw err;
         if (block.points.some((p) => p.point.poll === 'once')) onceOk = false;
-        if (err instanceof ModbusExceptionError) {
+        if (err instanceof ModbusExceptionError && !GATEWAY_EXCEPTIONS.has(err.exceptionCode)) {
           answered = true;
           this.stats.exceptions++;
           this.#badBlock(d, block);
