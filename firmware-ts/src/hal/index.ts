@@ -1,6 +1,6 @@
 // Hardware abstraction: read/write primitives for time, GPIO, serial and Modbus, each an
 // interface with real (Linux), bench and in-memory backends. Profiles and apps give them meaning.
-export { type Clock, sleepMs, type TimerHandle } from './clock/clock.ts';
+export { type Clock, MAX_TIMER_DELAY_MS, sleepMs, type TimerHandle } from './clock/clock.ts';
 export { RealClock, type RealClockOptions } from './clock/real-clock.ts';
 export { VirtualClock, type VirtualClockOptions } from './clock/virtual-clock.ts';
 export {

@@ -1,6 +1,8 @@
 // The time source every component takes. Wall time (`nowMs`) may jump (NTP, RTC set by hand);
 // monotonic time never does, so durations and timers use it.
 
+import { HalConfigError } from '../../errors.ts';
+
 declare const timerHandleBrand: unique symbol;
 
 /** Opaque handle of a pending timer; only the clock that made it can clear it. */
@@ -19,6 +21,19 @@ export interface Clock {
   /** Runs `callback` every `periodMs` of monotonic time until cleared; `periodMs` must be > 0. */
   setInterval(callback: () => void, periodMs: number): TimerHandle;
   clearInterval(handle: TimerHandle): void;
+}
+
+/** Longest delay a timer takes: Node's timers are 32-bit and fire at once beyond it (about 24.8 days). */
+export const MAX_TIMER_DELAY_MS = 2_147_483_647;
+
+export function checkDelay(name: 'delayMs' | 'periodMs', ms: number): void {
+  if (ms > MAX_TIMER_DELAY_MS) {
+    throw new HalConfigError(
+      name,
+      `${ms} ms is longer than the longest timer (${MAX_TIMER_DELAY_MS} ms, about 24.8 days)`,
+      'schedule a shorter timer and re-arm it, or compare wall-clock dates',
+    );
+  }
 }
 
 /** Resolves after `delayMs` on `clock`; rejects with the signal's reason if aborted first. */

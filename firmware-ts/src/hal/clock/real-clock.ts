@@ -2,7 +2,7 @@
 // Node timers (which run on the monotonic clock) for timeouts and intervals.
 import { performance } from 'node:perf_hooks';
 import { HalConfigError } from '../../errors.ts';
-import type { Clock, TimerHandle } from './clock.ts';
+import { type Clock, checkDelay, type TimerHandle } from './clock.ts';
 
 export interface RealClockOptions {
   /**
@@ -32,6 +32,7 @@ export class RealClock implements Clock {
   }
 
   setTimeout(callback: () => void, delayMs: number): TimerHandle {
+    checkDelay('delayMs', delayMs);
     const t = setTimeout(callback, Math.max(0, delayMs));
     if (this.#unref) t.unref();
     return t as unknown as TimerHandle;
@@ -49,6 +50,7 @@ export class RealClock implements Clock {
         'pass a positive period',
       );
     }
+    checkDelay('periodMs', periodMs);
     const t = setInterval(callback, periodMs);
     if (this.#unref) t.unref();
     return t as unknown as TimerHandle;

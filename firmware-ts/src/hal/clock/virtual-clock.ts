@@ -3,7 +3,7 @@
 // Wall time is monotonic time plus an offset, so a wall-clock jump (NTP step, hand-set RTC)
 // can be modelled without disturbing timers, exactly as on a real system.
 import { FirmwareError, HalConfigError } from '../../errors.ts';
-import type { Clock, TimerHandle } from './clock.ts';
+import { type Clock, checkDelay, type TimerHandle } from './clock.ts';
 
 export interface VirtualClockOptions {
   /** Wall-clock time at creation, ms since the epoch. Default 2026-01-01T00:00:00Z. */
@@ -52,6 +52,7 @@ export class VirtualClock implements Clock {
   }
 
   setTimeout(callback: () => void, delayMs: number): TimerHandle {
+    checkDelay('delayMs', delayMs);
     return this.#add(callback, Math.max(0, Number.isFinite(delayMs) ? delayMs : 0), 0);
   }
 
@@ -67,6 +68,7 @@ export class VirtualClock implements Clock {
         'pass a positive period',
       );
     }
+    checkDelay('periodMs', periodMs);
     return this.#add(callback, periodMs, periodMs);
   }
 

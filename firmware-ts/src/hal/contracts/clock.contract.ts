@@ -110,6 +110,14 @@ export function describeClockContract(name: string, create: () => ClockHarness):
       h.dispose?.();
     });
 
+    it('refuses a delay longer than a timer can hold instead of firing it at once', () => {
+      const h = create();
+      expect(() => h.clock.setTimeout(() => {}, 2 ** 31)).toThrow(HalConfigError);
+      expect(() => h.clock.setTimeout(() => {}, 2 ** 31)).toThrow(/delayMs: .*longest timer.*Fix:/);
+      expect(() => h.clock.setInterval(() => {}, 30 * 86_400_000)).toThrow(/periodMs/);
+      h.dispose?.();
+    });
+
     it('sleepMs resolves after the delay and rejects when aborted', async () => {
       const h = create();
       let slept = false;
