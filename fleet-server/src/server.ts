@@ -7,6 +7,7 @@ import { serve } from '@hono/node-server';
 import { eq } from 'drizzle-orm';
 import type { Hono } from 'hono';
 import { createUser, type Role } from './auth/users.ts';
+import { firmwareConfigValidator } from './configs/firmware.ts';
 import type { ConfigValidator } from './configs/index.ts';
 import type { FleetBusEvents, FleetContext, Logger } from './context.ts';
 import { DEFAULT_DB_PATH, type FleetDatabase, type FleetDb, openFleetDatabase } from './db/index.ts';
@@ -33,8 +34,8 @@ export interface FleetServerOptions {
   port?: number;
   host?: string;
   log?: Logger;
-  /** Gateway config validation; @brana/firmware's validateGatewayConfig. */
-  validateConfig: ConfigValidator;
+  /** Gateway config validation; default @brana/firmware's validateGatewayConfig. */
+  validateConfig?: ConfigValidator;
   app?: FleetAppOptions;
   heartbeatS?: number;
   /** Lets another module (the web console) add routes before the server listens. */
@@ -109,7 +110,7 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
   const database = openFleetDatabase(dbPath);
   const heartbeatS = options.heartbeatS ?? 20;
   const fleet = createFleetContext(database, {
-    validateConfig: options.validateConfig,
+    validateConfig: options.validateConfig ?? firmwareConfigValidator,
     heartbeatS,
     ...(options.log ? { log: options.log } : {}),
   });
