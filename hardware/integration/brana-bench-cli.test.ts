@@ -84,6 +84,8 @@ describe('brana-bench', () => {
       '1',
       '-c',
       '1',
+      '-o',
+      '3',
       '-1',
       tcp.host,
     ]);
@@ -106,6 +108,8 @@ describe('brana-bench', () => {
       '1',
       '-c',
       '1',
+      '-o',
+      '3',
       '-1',
       endpoints.rtu[0]!.path,
     ]);
@@ -152,6 +156,8 @@ describe('brana-bench', () => {
       '1',
       '-c',
       '1',
+      '-o',
+      '3',
       '-1',
       tcp.host,
     ]).then(

@@ -79,6 +79,8 @@ describe('mbpoll reads the simulated SDM630', () => {
       '1',
       '-c',
       '9',
+      '-o',
+      '3',
       '-1',
       tcp.host,
     ]);
@@ -105,6 +107,8 @@ describe('mbpoll reads the simulated SDM630', () => {
       '1',
       '-c',
       '9',
+      '-o',
+      '3',
       '-1',
       rtu.path,
     ]);
@@ -130,6 +134,8 @@ describe('mbpoll reads the simulated SDM630', () => {
       String(energy.address + 1),
       '-c',
       '2',
+      '-o',
+      '3',
       '-1',
       rtu.path,
     ]);

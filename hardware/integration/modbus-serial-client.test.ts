@@ -39,7 +39,7 @@ beforeAll(async () => {
   tcp = await ModbusTcpServer.start({ port: 0, devices: [{ unit: 1, handler: meter }] });
   rtu = new ModbusRTU();
   await rtu.connectRTUBuffered(slave.clientPath, { baudRate: 9600 });
-  rtu.setTimeout(400);
+  rtu.setTimeout(1000); // generous: the machine is shared and can stall for a few hundred ms
 });
 
 afterAll(async () => {
