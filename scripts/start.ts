@@ -34,9 +34,11 @@ async function main(): Promise<void> {
   const log = (line: string) => process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
   let region: RunningRegion | undefined;
   let stopping = false;
+  let ticker: ReturnType<typeof setInterval> | undefined;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
+    if (ticker) clearInterval(ticker);
     if (!live) log(`${signal}: stopping`);
     else process.stdout.write(`\n${signal}: stopping the region…\n`);
     await region?.stop();
@@ -73,7 +75,7 @@ async function main(): Promise<void> {
     log(`fleet server: ${s.apiUrl ?? '(not running)'}`);
     log(`console: ${s.consoleUrl ?? '(not available yet)'}`);
     log('region is up; Ctrl-C stops it');
-    setInterval(() => log(summary(r.snapshot())), 15_000);
+    ticker = setInterval(() => log(summary(r.snapshot())), 15_000);
     return;
   }
   let drawn = 0;
@@ -86,7 +88,7 @@ async function main(): Promise<void> {
     drawn = lines.length;
   };
   draw();
-  setInterval(draw, 1000);
+  ticker = setInterval(draw, 1000);
 }
 
 await main();

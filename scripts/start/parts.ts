@@ -61,11 +61,10 @@ export type StartFleetServer = (options: {
   validateConfig: ConfigValidator;
 }) => Promise<RunningFleetServer>;
 
-export interface RunningGateway {
-  stop(): Promise<void>;
-  [key: string]: unknown;
-}
-export type StartGateway = (options: Record<string, unknown>) => Promise<RunningGateway>;
+export type { Gateway as RunningGateway, GatewayOptions } from '@brana/gateway';
+
+import { type Gateway, type GatewayOptions, startGateway } from '@brana/gateway';
+export type StartGateway = (options: GatewayOptions) => Promise<Gateway>;
 
 export interface Parts {
   startFleetServer: StartFleetServer | null;
@@ -87,11 +86,7 @@ async function surface(pkg: string): Promise<Record<string, unknown>> {
 }
 
 export async function loadParts(): Promise<Parts> {
-  const [fleet, firmware, gateway] = await Promise.all([
-    surface('@brana/fleet-server'),
-    surface('@brana/firmware'),
-    surface('@brana/gateway'),
-  ]);
+  const [fleet, firmware] = await Promise.all([surface('@brana/fleet-server'), surface('@brana/firmware')]);
   const missing: string[] = [];
   const pick = <T>(mod: Record<string, unknown>, pkg: string, name: string): T | null => {
     const f = mod[name];
@@ -102,7 +97,7 @@ export async function loadParts(): Promise<Parts> {
   return {
     startFleetServer: pick<StartFleetServer>(fleet, '@brana/fleet-server', 'startFleetServer'),
     validateGatewayConfig: pick(firmware, '@brana/firmware', 'validateGatewayConfig'),
-    startGateway: pick<StartGateway>(gateway, '@brana/gateway', 'startGateway'),
+    startGateway: typeof startGateway === 'function' ? startGateway : null,
     missing,
   };
 }

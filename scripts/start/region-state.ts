@@ -20,6 +20,8 @@ export interface SiteState {
 }
 
 export interface RegionState {
+  /** The fleet server's port at enrolment: gateways keep the URL they enrolled with. */
+  fleetPort: number | null;
   adminCreated: boolean;
   serviceUser: string | null;
   serviceToken: string | null;
@@ -41,6 +43,7 @@ export function emptySiteState(): SiteState {
 
 export function loadRegionState(file: string): RegionState {
   const empty: RegionState = {
+    fleetPort: null,
     adminCreated: false,
     serviceUser: null,
     serviceToken: null,

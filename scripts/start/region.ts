@@ -19,9 +19,16 @@ import { RegionCollector } from './collector.ts';
 import { buildingConfig, type GatewayConfigDoc, intersectionConfig } from './configs.ts';
 import { type DataFolder, openDataFolder } from './data-folder.ts';
 import { describeStartFailure, StartError } from './errors.ts';
+import { firmwareFor, firmwareSubcommands } from './firmware-commands.ts';
 import { FleetApiError, FleetClient } from './fleet-client.ts';
 import type { StartOptions } from './options.ts';
-import { loadParts, type Parts, type RunningFleetServer, type RunningGateway } from './parts.ts';
+import {
+  type GatewayOptions,
+  loadParts,
+  type Parts,
+  type RunningFleetServer,
+  type RunningGateway,
+} from './parts.ts';
 import { assertPortFree } from './ports.ts';
 import { startRadioPty } from './radio-pty.ts';
 import { loadRegionFile, planSites, type RegionFileWithPaths, type SitePlan } from './region-file.ts';
@@ -46,6 +53,8 @@ export interface RegionRunOptions extends StartOptions {
   regionFile?: string;
   /** How long to wait for each gateway to enrol. */
   enrolTimeoutMs?: number;
+  /** A new config's trial on the gateway before it commits (default 10 s). */
+  trialS?: number;
 }
 
 export interface RunningRegion {
@@ -143,8 +152,11 @@ interface RolloutItem {
 export async function startRegion(o: RegionRunOptions, io: RegionIo): Promise<RunningRegion> {
   const region = loadRegionFile(o.regionFile);
   const plans = planSites(region, o.buildings);
+  // Gateways keep the server URL they enrolled with: --port 0 means "the port used before".
+  const remembered = peekFleetPort(o.data);
+  const port = o.port === 0 && remembered !== null ? remembered : o.port;
   // Ports first: nothing is started or written when one is taken.
-  await assertPortFree(o.host, o.port, 'fleet server', '--port');
+  await assertPortFree(o.host, port, 'fleet server', '--port');
   if (o.gatewayPort !== 0) {
     for (let i = 0; i < plans.length; i++) {
       await assertPortFree(
@@ -197,7 +209,7 @@ export async function startRegion(o: RegionRunOptions, io: RegionIo): Promise<Ru
       const validate = parts.validateGatewayConfig;
       server = await parts.startFleetServer({
         dbPath: data.fleetDb,
-        port: o.port,
+        port,
         host: o.host,
         log: {
           info() {},
@@ -208,6 +220,14 @@ export async function startRegion(o: RegionRunOptions, io: RegionIo): Promise<Ru
       });
       const s = server;
       stops.push({ name: 'fleet server', stop: () => s.close() });
+      if (state.fleetPort !== null && state.fleetPort !== s.port) {
+        notice(
+          `the gateways enrolled with the fleet server on port ${state.fleetPort}; they cannot reach port ${s.port}. Fix: start with --port ${state.fleetPort}`,
+        );
+      } else if (state.fleetPort === null) {
+        state.fleetPort = s.port;
+        save();
+      }
       collector.part('fleet server', 'running', s.url);
       collector.snap.apiUrl = `${s.url}/api/v1`;
       collector.snap.consoleUrl = await consoleUrl(s.url);
@@ -331,23 +351,38 @@ export async function startRegion(o: RegionRunOptions, io: RegionIo): Promise<Ru
       // Claim tokens are still made, so they show in the console as waiting for their gateways.
       for (const r of runtimes) await ensureClaimToken(client, state, save, r.plan, groupId);
     } else {
+      const available = firmwareSubcommands();
       for (const r of runtimes) {
         const site = r.plan.site;
         const claimToken = await ensureClaimToken(client, state, save, r.plan, groupId);
         collector.gateway({ ...collector.gatewayRow(site)!, state: claimToken ? 'enrolling' : 'starting' });
+        const dir = data.gateway(site);
+        const firmware = firmwareFor(configs.get(site)!, available, dir);
+        for (const m of firmware.missing)
+          notice(`${site}: ${m} is not available yet; the gateway runs without it`);
         try {
           const gw = await parts.startGateway({
-            dataDir: data.gateway(site),
+            dataDir: dir,
             serverUrl: server.url,
             ...(claimToken ? { claimToken } : {}),
             localApiPort: o.gatewayPort === 0 ? 0 : o.gatewayPort + r.index,
             localApiHost: o.host,
-            name: r.plan.name,
-            firmware: { mode: 'spawn' },
+            firmware: {
+              ...(firmware.rt ? { rt: firmware.rt } : {}),
+              ...(firmware.fieldbus ? { fieldbus: firmware.fieldbus } : {}),
+              supervise: true,
+            },
+            trialS: o.trialS ?? 10,
+            ...(parts.validateGatewayConfig
+              ? { validateConfig: gatewayValidator(parts.validateGatewayConfig, knownProfiles) }
+              : {}),
+            log: (level, message) => {
+              if (level !== 'info') notice(`${site} gateway: ${message}`);
+            },
           });
           r.gateway = gw;
-          stops.push({ name: `${site} gateway`, stop: () => gw.stop() });
-          collector.part(`${site} gateway`, 'running');
+          stops.push({ name: `${site} gateway`, stop: () => gw.close() });
+          collector.part(`${site} gateway`, 'running', gw.localApiUrl);
         } catch (err) {
           collector.gateway({
             ...collector.gatewayRow(site)!,
@@ -425,6 +460,27 @@ export async function startRegion(o: RegionRunOptions, io: RegionIo): Promise<Ru
   } catch (err) {
     await stopAll();
     throw err;
+  }
+}
+
+/** The firmware's validator with the catalogue's profile ids, in the shape the agent takes. */
+function gatewayValidator(
+  validate: NonNullable<Parts['validateGatewayConfig']>,
+  knownProfiles: ReadonlySet<string>,
+): NonNullable<GatewayOptions['validateConfig']> {
+  return (config) =>
+    validate(config, { knownProfiles }) as ReturnType<NonNullable<GatewayOptions['validateConfig']>>;
+}
+
+/** The fleet port an earlier start used, read before the data folder is opened (and locked). */
+function peekFleetPort(dataDir: string): number | null {
+  try {
+    const s = JSON.parse(readFileSync(resolve(dataDir, 'region', 'state.json'), 'utf8')) as {
+      fleetPort?: unknown;
+    };
+    return typeof s.fleetPort === 'number' ? s.fleetPort : null;
+  } catch {
+    return null;
   }
 }
 

@@ -87,6 +87,9 @@ export class VehicleSimulator {
   private radio: FrameLink | null = null;
   private stopped = false;
   private lastFrame: Buffer | null = null;
+  /** Highest message counter handed out per vehicle, and vehicles on a run now. */
+  private readonly counters = new Map<string, number>();
+  private readonly busy = new Set<string>();
 
   constructor(private readonly o: VehicleSimulatorOptions) {}
 
@@ -109,9 +112,21 @@ export class VehicleSimulator {
     this.stopped = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    await Promise.allSettled([...this.active]);
+    // Runs in progress are cut short: their next frame finds the link closed (the gateway then
+    // releases on loss of updates, as it would for a vehicle whose radio died).
+    await Promise.race([Promise.allSettled([...this.active]), new Promise((r) => setTimeout(r, 600))]);
     await this.udp?.close().catch(() => {});
     await this.radio?.close().catch(() => {});
+  }
+
+  /**
+   * A first counter for a run of `v`: above anything it sent before (a run sends far fewer than
+   * 200 frames) and not below the wall-clock counter, so it also rises across restarts.
+   */
+  private allocCounter(v: SimVehicle): number {
+    const c = Math.max(counterNow(), (this.counters.get(v.name) ?? 0) + 1);
+    this.counters.set(v.name, c + 200);
+    return c;
   }
 
   /** Starts one run now (the scheduler's path; tests call it to avoid waiting). */
@@ -143,12 +158,30 @@ export class VehicleSimulator {
     return v.link === 'radio' && this.radio ? this.radio : this.udp!;
   }
 
-  private async runOnce(kind: RunKind): Promise<VehicleRun> {
+  private async runOnce(kind: RunKind): Promise<VehicleRun | null> {
     const x = this.o.intersection;
     const approach = this.pick(x.approaches);
-    const wanted = kind === 'bus' ? 'transit' : 'ambulance';
-    const candidates = this.o.vehicles.filter((v) => (v.role === 'transit') === (wanted === 'transit'));
-    const vehicle = this.pick(candidates.length > 0 ? candidates : this.o.vehicles);
+    const transit = kind === 'bus';
+    // A vehicle unit on a run keeps its key to itself: one run per vehicle at a time.
+    const candidates = this.o.vehicles.filter(
+      (v) => (v.role === 'transit') === transit && !this.busy.has(v.name),
+    );
+    if (candidates.length === 0) return null;
+    const vehicle = this.pick(candidates);
+    this.busy.add(vehicle.name);
+    try {
+      return await this.runWith(kind, vehicle, approach);
+    } finally {
+      this.busy.delete(vehicle.name);
+    }
+  }
+
+  private async runWith(
+    kind: RunKind,
+    vehicle: SimVehicle,
+    approach: RegionFile['intersection']['approaches'][number],
+  ): Promise<VehicleRun> {
+    const x = this.o.intersection;
     const run: VehicleRun = {
       kind,
       vehicle: vehicle.name,
@@ -164,7 +197,7 @@ export class VehicleSimulator {
       vehicleId: vehicle.vehicleId,
       role: vehicle.role,
       intersectionId: x.intersectionId,
-      counter: counterNow(),
+      counter: this.allocCounter(vehicle),
     });
     const speedMps = kind === 'bus' ? 9 : 14;
     const link = timedLink(this.linkFor(vehicle), run);
@@ -211,7 +244,7 @@ export class VehicleSimulator {
       inbound: approach.number,
       outbound: 0,
       requestId: 1,
-      counter: counterNow(),
+      counter: this.allocCounter(trusted),
       intersectionId: forgery === 'wrong-intersection' ? x.intersectionId + 1 : x.intersectionId,
       vehicleId: forgery === 'unknown-key' ? 666 : trusted.vehicleId,
       etaS: 10,
@@ -232,9 +265,12 @@ export class VehicleSimulator {
       );
     } else if (forgery === 'wrong-role') {
       // A bus key asking as an ambulance: signed correctly, but the key may not use that role.
-      const bus = this.o.vehicles.find((v) => v.role === 'transit') ?? trusted;
+      const bus = this.o.vehicles.find((v) => v.role === 'transit' && !this.busy.has(v.name)) ?? trusted;
       run.vehicle = bus.name;
-      frame = encodeSignedFrame({ ...fields, vehicleId: bus.vehicleId }, bus.privateKey);
+      frame = encodeSignedFrame(
+        { ...fields, vehicleId: bus.vehicleId, counter: this.allocCounter(bus) },
+        bus.privateKey,
+      );
     } else {
       frame = encodeSignedFrame(fields, trusted.privateKey);
     }
