@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ModbusTcpServer, RtuSlave } from '@brana/hardware';
+import { ModbusTcpServer, RtuSlave, rtuTransactionTimeMs } from '@brana/hardware';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModbusCrcError, ModbusExceptionError, ModbusTimeoutError } from '../src/errors.ts';
 import { RealClock } from '../src/hal/clock/real-clock.ts';
@@ -12,6 +12,7 @@ import {
   contractModbusHandler,
   describeModbusClientContract,
 } from '../src/hal/contracts/modbus.contract.ts';
+import type { ModbusClient } from '../src/hal/modbus/modbus-client.ts';
 import { ModbusSerialClient } from '../src/hal/modbus/modbus-serial-client.ts';
 import { RtuModbusClient } from '../src/hal/modbus/rtu-client.ts';
 import { NodeSerialPort } from '../src/hal/serial/node-serial-port.ts';
@@ -119,37 +120,78 @@ describe('Modbus TCP gateway answers', () => {
   });
 });
 
-describe('Modbus RTU faults injected by the bench simulator', () => {
-  it('bad CRC, exception, silence and a truncated frame each become their typed error, and the line recovers', async () => {
-    const slave = await RtuSlave.start({ dir, name: `line${++lines}`, baud: 19200, devices: [device(5)] });
-    const client = await ModbusSerialClient.connectRtu({
-      path: slave.clientPath,
-      baudRate: 19200,
+const rtuClients: Record<string, (path: string) => Promise<ModbusClient>> = {
+  'modbus-serial': (path) => ModbusSerialClient.connectRtu({ path, baudRate: 19200, timeoutMs: 300 }),
+  RtuModbusClient: (path) =>
+    RtuModbusClient.open({
+      port: new NodeSerialPort({ path, baudRate: 19200 }),
+      clock: new RealClock(),
       timeoutMs: 300,
+    }),
+};
+
+describe.each(Object.entries(rtuClients))(
+  'Modbus RTU faults injected by the bench simulator (%s)',
+  (_name, connect) => {
+    it('bad CRC, exception, silence and a truncated frame each become their typed error, and the line recovers', async () => {
+      const slave = await RtuSlave.start({ dir, name: `line${++lines}`, baud: 19200, devices: [device(5)] });
+      const client = await connect(slave.clientPath);
+      try {
+        const attempt = () => client.readHoldingRegisters(5, 10, 2).catch((e: unknown) => e);
+
+        slave.injectFault(5, { kind: 'badCrc' });
+        expect(await attempt()).toBeInstanceOf(ModbusCrcError);
+
+        slave.injectFault(5, { kind: 'exception', code: 6 });
+        const busy = await attempt();
+        expect(busy).toBeInstanceOf(ModbusExceptionError);
+        expect((busy as ModbusExceptionError).exceptionCode).toBe(6);
+        expect((busy as ModbusExceptionError).retryable).toBe(true);
+
+        slave.injectFault(5, { kind: 'timeout' });
+        expect(await attempt()).toBeInstanceOf(ModbusTimeoutError);
+
+        // A frame cut short never completes: the client waits for the rest, then times out.
+        slave.injectFault(5, { kind: 'partial' });
+        expect(await attempt()).toBeInstanceOf(ModbusTimeoutError);
+
+        expect(await client.readHoldingRegisters(5, 10, 2)).toEqual([
+          CONTRACT_MAP.holding(10),
+          CONTRACT_MAP.holding(11),
+        ]);
+      } finally {
+        await client.close();
+        await slave.stop();
+      }
     });
+  },
+);
+
+describe.each(Object.entries(rtuClients))('Modbus RTU transaction time (%s)', (_name, connect) => {
+  it('a 60-register read takes the wire time of the simulated line, plus little', async () => {
+    const turnaroundMs = 10;
+    const slave = await RtuSlave.start({
+      dir,
+      name: `line${++lines}`,
+      baud: 19200,
+      devices: [{ unit: 1, handler: contractModbusHandler(), turnaroundMs: [turnaroundMs, turnaroundMs] }],
+    });
+    const client = await connect(slave.clientPath);
     try {
-      const attempt = () => client.readHoldingRegisters(5, 10, 2).catch((e: unknown) => e);
-
-      slave.injectFault(5, { kind: 'badCrc' });
-      expect(await attempt()).toBeInstanceOf(ModbusCrcError);
-
-      slave.injectFault(5, { kind: 'exception', code: 6 });
-      const busy = await attempt();
-      expect(busy).toBeInstanceOf(ModbusExceptionError);
-      expect((busy as ModbusExceptionError).exceptionCode).toBe(6);
-      expect((busy as ModbusExceptionError).retryable).toBe(true);
-
-      slave.injectFault(5, { kind: 'timeout' });
-      expect(await attempt()).toBeInstanceOf(ModbusTimeoutError);
-
-      // A frame cut short never completes: modbus-serial waits for the rest, then times out.
-      slave.injectFault(5, { kind: 'partial' });
-      expect(await attempt()).toBeInstanceOf(ModbusTimeoutError);
-
-      expect(await client.readHoldingRegisters(5, 10, 2)).toEqual([
-        CONTRACT_MAP.holding(10),
-        CONTRACT_MAP.holding(11),
-      ]);
+      const times: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const t0 = performance.now();
+        await client.readHoldingRegisters(1, 0, 60);
+        times.push(performance.now() - t0);
+      }
+      times.sort((a, b) => a - b);
+      // (8 + 125) characters of 11 bits at 19200 Bd, two t3.5 gaps and the turnaround: about 97 ms.
+      const wireMs = rtuTransactionTimeMs({ requestBytes: 8, responseBytes: 125, baud: 19200, turnaroundMs });
+      const median = times[2]!;
+      // The simulator holds the answer until its wire time has passed, so nothing can be faster;
+      // the client may add scheduling delay on a loaded 2-core machine, but not a whole frame gap.
+      expect(median).toBeGreaterThanOrEqual(wireMs * 0.95);
+      expect(median).toBeLessThan(wireMs + 60);
     } finally {
       await client.close();
       await slave.stop();
