@@ -1,0 +1,102 @@
+// The agent's own config file (`brana-gateway run --config agent.yaml`): where its data lives, the
+// fleet server, the local API, the firmware commands. The gateway config (buses, preemption, …)
+// is not here: it comes signed from the fleet server.
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import type { GatewayOptions } from '../agent/index.ts';
+import { GatewayConfigError } from '../errors.ts';
+
+const commandSchema = z.strictObject({
+  command: z.string().min(1),
+  args: z.array(z.string()).default([]),
+  env: z.record(z.string(), z.string()).optional(),
+});
+
+export const agentConfigSchema = z.strictObject({
+  dataDir: z.string().min(1),
+  server: z.url().optional(),
+  claimToken: z.string().min(8).optional(),
+  localApi: z
+    .strictObject({ port: z.int().min(0).max(65535).default(8181), host: z.string().default('127.0.0.1') })
+    .default({ port: 8181, host: '127.0.0.1' }),
+  journal: z.strictObject({ quotaMB: z.number().positive().default(512) }).default({ quotaMB: 512 }),
+  trialS: z.number().positive().max(3600).default(30),
+  firmware: z
+    .strictObject({
+      supervise: z.boolean().default(true),
+      rt: commandSchema.optional(),
+      fieldbus: commandSchema.optional(),
+    })
+    .default({ supervise: true }),
+  upload: z
+    .strictObject({
+      batchSize: z.int().min(1).max(5000).optional(),
+      backlogPerS: z.int().min(1).optional(),
+    })
+    .optional(),
+});
+export type AgentConfig = z.infer<typeof agentConfigSchema>;
+
+const FIXES: Record<string, string> = {
+  dataDir: 'set dataDir to a writable directory, e.g. /var/lib/brana',
+  server: 'set server to the fleet server base URL, e.g. https://fleet.example.org',
+  'localApi.port': 'use a free TCP port 0..65535 (default 8181)',
+  trialS: 'use a trial period in seconds, e.g. 30',
+};
+
+/** Loads and checks the agent config; errors name the file, the path and the fix. */
+export function loadAgentConfig(file: string): GatewayOptions {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new GatewayConfigError(
+      file,
+      `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      'pass the path of an existing agent config file',
+    );
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new GatewayConfigError(
+      file,
+      `is not valid YAML (${(err as Error).message.split('\n')[0]})`,
+      'fix the YAML syntax at the line shown',
+    );
+  }
+  const parsed = agentConfigSchema.safeParse(doc ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const path =
+      issue.path
+        .map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))
+        .join('.')
+        .replace(/\.\[/g, '[') || '(root)';
+    throw new GatewayConfigError(
+      `${file}: ${path}`,
+      issue.message,
+      FIXES[path] ?? `correct ${path} (see gateway/README.md)`,
+    );
+  }
+  const c = parsed.data;
+  const base = dirname(resolve(file));
+  return {
+    dataDir: resolve(base, c.dataDir),
+    ...(c.server ? { serverUrl: c.server } : {}),
+    ...(c.claimToken ? { claimToken: c.claimToken } : {}),
+    localApiPort: c.localApi.port,
+    localApiHost: c.localApi.host,
+    journalQuotaMB: c.journal.quotaMB,
+    trialS: c.trialS,
+    firmware: {
+      supervise: c.firmware.supervise,
+      ...(c.firmware.rt ? { rt: c.firmware.rt } : {}),
+      ...(c.firmware.fieldbus ? { fieldbus: c.firmware.fieldbus } : {}),
+    },
+    ...(c.upload ? { upload: c.upload } : {}),
+  };
+}
