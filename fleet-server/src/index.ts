@@ -44,6 +44,7 @@ export {
   type FleetServerOptions,
   loadServerKey,
   startFleetServer,
+  type UpgradeHandler,
 } from './server.ts';
 export { type ApplyPolicy, SimulatedGateway } from './sim/simulated-gateway.ts';
 export {

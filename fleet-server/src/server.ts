@@ -1,8 +1,9 @@
 // startFleetServer: opens the database (migrations applied), loads or makes the server's Ed25519
 // key, builds the Hono app and the gateway WebSocket hub, and listens on a real HTTP server.
 import { EventEmitter } from 'node:events';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { serve } from '@hono/node-server';
 import { eq } from 'drizzle-orm';
 import type { Hono } from 'hono';
@@ -38,9 +39,14 @@ export interface FleetServerOptions {
   validateConfig?: ConfigValidator;
   app?: FleetAppOptions;
   heartbeatS?: number;
-  /** Lets another module (the web console) add routes before the server listens. */
-  mount?: (app: Hono<FleetEnv>, fleet: FleetContext) => void;
+  /**
+   * Lets another module (the web console) add routes before the server listens, and WebSocket
+   * endpoints: `upgrades.set('/console/live', (req, socket, head) => …)`.
+   */
+  mount?: (app: Hono<FleetEnv>, fleet: FleetContext, upgrades: Map<string, UpgradeHandler>) => void;
 }
+
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
 export interface FleetServer {
   url: string;
@@ -115,7 +121,9 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
     ...(options.log ? { log: options.log } : {}),
   });
   const { app } = createFleetApp(fleet, options.app);
-  options.mount?.(app, fleet);
+  const upgrades = new Map<string, UpgradeHandler>();
+  upgrades.set(GATEWAY_WS_PATH, (req, socket, head) => fleet.hub.handleUpgrade(req, socket, head));
+  options.mount?.(app, fleet, upgrades);
   const host = options.host ?? '127.0.0.1';
   let server: Server;
   try {
@@ -135,9 +143,9 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
     );
   }
   server.on('upgrade', (req, socket, head) => {
-    const path = (req.url ?? '').split('?')[0];
-    if (path === GATEWAY_WS_PATH) fleet.hub.handleUpgrade(req, socket, head);
-    else if (server.listenerCount('upgrade') === 1) socket.destroy();
+    const handler = upgrades.get((req.url ?? '').split('?')[0] ?? '');
+    if (handler) handler(req, socket, head);
+    else socket.destroy();
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
