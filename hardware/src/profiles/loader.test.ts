@@ -119,6 +119,20 @@ describe('parseProfile', () => {
     expect(e.message).toMatch(/^bad\.yaml:\d+:\d+: not valid YAML/);
   });
 
+  it('reports an alias to a missing anchor as a profile error, not a crash', () => {
+    const err = (() => {
+      try {
+        parseProfile('id: *x\n', 'alias.yaml');
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(err).toBeInstanceOf(ProfileError);
+    expect((err as ProfileError).message).toMatch(/alias\.yaml/);
+    expect((err as ProfileError).fix).toMatch(/anchor/);
+  });
+
   it('rejects duplicate YAML keys', () => {
     const e = issuesOf(() => parseProfile(`${base}id: again\npoints: []\n`));
     expect(e.message).toMatch(/not valid YAML/);

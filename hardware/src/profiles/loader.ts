@@ -231,8 +231,25 @@ export function parseYamlWith<T>(
       }),
     );
   }
+  let data: unknown;
   try {
-    return validate(doc.toJS(), file);
+    data = doc.toJS();
+  } catch (e) {
+    // An alias to an anchor that does not exist (`id: *x`) only fails when the document is built.
+    throw new ProfileError(
+      file,
+      [
+        {
+          path: '',
+          message: `not valid YAML: ${(e as Error).message.split('\n')[0]}`,
+          fix: 'define the anchor (&name) before the alias (*name) that refers to it, or remove the alias',
+        },
+      ],
+      e,
+    );
+  }
+  try {
+    return validate(data, file);
   } catch (e) {
     if (e instanceof ProfileError) throw new ProfileError(file, locate(doc, lines, [...e.issues]), e.cause);
     throw e;
