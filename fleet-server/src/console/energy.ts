@@ -20,8 +20,14 @@ export function bucketRows(
 ): AmountRow[] {
   if (interval !== '1mo') return [...rows];
   const out = new Map<string, AmountRow>();
+  // Many sites share each bucket start: format each start once.
+  const monthOf = new Map<number, string>();
   for (const r of rows) {
-    const month = localMonth(r.start, timeZone);
+    let month = monthOf.get(r.start);
+    if (month === undefined) {
+      month = localMonth(r.start, timeZone);
+      monthOf.set(r.start, month);
+    }
     const key = `${r.siteId}|${month}`;
     const hit = out.get(key);
     if (hit) hit.amount += r.amount;
@@ -83,10 +89,15 @@ export function nightFlow(
     day: '2-digit',
   });
   const perSite = new Map<string, Map<string, number>>();
+  const nightOf = new Map<number, string | null>();
   for (const r of hourly) {
-    const hour = Number(hourFmt.format(r.start));
-    if (hour < 1 || hour >= 5) continue;
-    const night = dayFmt.format(r.start);
+    let night = nightOf.get(r.start);
+    if (night === undefined) {
+      const hour = Number(hourFmt.format(r.start));
+      night = hour >= 1 && hour < 5 ? dayFmt.format(r.start) : null;
+      nightOf.set(r.start, night);
+    }
+    if (night === null) continue;
     let nights = perSite.get(r.siteId);
     if (!nights) {
       nights = new Map();

@@ -519,6 +519,12 @@ export function registerPages(app: Hono<ConsoleEnv>, s: ConsoleSettings): void {
             ctx={ctx}
             rollout={rollout}
             targets={targets}
+            targetName={
+              rollout.target.kind === 'group'
+                ? (listGroups(fleet.db).find((g) => g.id === rollout.target.value)?.name ??
+                  rollout.target.value)
+                : rollout.target.value
+            }
             canAct={roleAtLeast(principal.role, 'fleetOperator')}
           />
         </Layout>,

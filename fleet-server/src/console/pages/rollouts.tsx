@@ -18,6 +18,7 @@ export function RolloutsPage(props: {
   canAct: boolean;
 }) {
   const { ctx } = props;
+  const groupName = new Map(props.groups.map((g) => [g.id, g.name]));
   const { t, fmt, base } = ctx;
   return (
     <>
@@ -81,7 +82,9 @@ export function RolloutsPage(props: {
                     </td>
                     <td>v{r.configVersion}</td>
                     <td>
-                      {r.target.kind === 'group' ? t('rollouts.group') : t('rollouts.tag')}: {r.target.value}
+                      {r.target.kind === 'group'
+                        ? `${t('rollouts.group')}: ${groupName.get(r.target.value) ?? r.target.value}`
+                        : `${t('rollouts.tag')}: ${r.target.value}`}
                     </td>
                     <td>
                       <Badge kind={r.state}>{t(`rstate.${r.state}`)}</Badge>
@@ -104,6 +107,8 @@ export function RolloutPage(props: {
   ctx: PageCtx;
   rollout: Rollout;
   targets: (Target & { name: string })[];
+  /** The group's name when the target is a group. */
+  targetName: string;
   canAct: boolean;
 }) {
   const { ctx, rollout: r } = props;
@@ -120,7 +125,7 @@ export function RolloutPage(props: {
       <p class="summary" data-state={r.state}>
         <span class="live-dot" />
         <Badge kind={r.state}>{t(`rstate.${r.state}`)}</Badge> v{r.configVersion} →{' '}
-        {r.target.kind === 'group' ? t('rollouts.group') : t('rollouts.tag')} {r.target.value} ·{' '}
+        {r.target.kind === 'group' ? t('rollouts.group') : t('rollouts.tag')} {props.targetName} ·{' '}
         <Counts ctx={ctx} counts={r.counts} />
       </p>
       {r.stopReason ? <p class="error">{t('rollouts.stopReason', { reason: r.stopReason })}</p> : null}
