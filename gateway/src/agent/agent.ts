@@ -1,6 +1,7 @@
 // startGateway: the agent wired together. IPC server → journal (commit, then ack) → fleet link
 // (upload, reconcile) → config applier (verify, validate, stage, restart firmware, trial, commit
 // or roll back), the supervisor for bench/dev firmware processes, and the local API.
+import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as firmwarePackage from '@brana/firmware';
@@ -36,6 +37,10 @@ export interface GatewayOptions {
     fieldbus?: FirmwareCommand;
     /** Start the firmware processes from the agent (dev, bench). False on a Pi: systemd does it. */
     supervise?: boolean;
+    /** Without supervision: run to restart the firmware for a config trial (systemctl restart …). */
+    restartCommand?: FirmwareCommand;
+    /** Without supervision: the firmware sources that must connect during a trial. */
+    expectSources?: FirmwareName[];
   };
   /** 0 picks a free port. */
   localApiPort: number;
@@ -204,16 +209,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         if (supervisor) {
           await supervisor.restart(configPath);
           supervisor.takeExits();
-        } else
-          log(
-            'info',
-            `config ${configPath ?? '(none)'} is active; systemd restarts the firmware (brana-firmware.target)`,
-          );
+        } else if (options.firmware.restartCommand) {
+          await runCommand(options.firmware.restartCommand);
+        } else {
+          log('info', `config ${configPath ?? '(none)'} is active; restart the firmware to use it`);
+        }
       },
       trial: async (ms: number): Promise<TrialResult> => {
         const problems: string[] = [];
-        if (supervisor) {
-          const names = supervisor.names();
+        const names = supervisor ? supervisor.names() : (options.firmware.expectSources ?? []);
+        if (names.length > 0) {
           const missing = () => {
             const fresh = new Set(
               ipc
@@ -325,4 +330,19 @@ export function checkGatewayOptions(o: GatewayOptions): void {
       'use 0..65535 (default 8181)',
     );
   }
+}
+
+/** Runs a restart command to its end; a non-zero exit fails the restart step (and rolls back). */
+function runCommand(cmd: FirmwareCommand): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd.command, cmd.args, { stdio: 'inherit', env: { ...process.env, ...cmd.env } });
+    child.on('error', (err) =>
+      reject(new Error(`restart command ${cmd.command} could not start (${err.message})`)),
+    );
+    child.on('exit', (code) =>
+      code === 0
+        ? resolve()
+        : reject(new Error(`restart command ${cmd.command} ${cmd.args.join(' ')} exited with ${code}`)),
+    );
+  });
 }

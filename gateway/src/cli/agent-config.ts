@@ -26,6 +26,8 @@ export const agentConfigSchema = z.strictObject({
   firmware: z
     .strictObject({
       supervise: z.boolean().default(true),
+      restartCommand: commandSchema.optional(),
+      expectSources: z.array(z.enum(['rt', 'fieldbus'])).optional(),
       rt: commandSchema.optional(),
       fieldbus: commandSchema.optional(),
     })
@@ -96,6 +98,8 @@ export function loadAgentConfig(file: string): GatewayOptions {
       supervise: c.firmware.supervise,
       ...(c.firmware.rt ? { rt: c.firmware.rt } : {}),
       ...(c.firmware.fieldbus ? { fieldbus: c.firmware.fieldbus } : {}),
+      ...(c.firmware.restartCommand ? { restartCommand: c.firmware.restartCommand } : {}),
+      ...(c.firmware.expectSources ? { expectSources: c.firmware.expectSources } : {}),
     },
     ...(c.upload ? { upload: c.upload } : {}),
   };
