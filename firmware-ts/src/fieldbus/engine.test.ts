@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../hal/index.ts';
 import { type EngineBus, type EngineDevice, FieldbusEngine, type PollProfile } from './engine.ts';
 import { MemoryModbusClient } from './memory-modbus.ts';
-import type { FieldbusRecord } from './records.ts';
+import type { FieldbusRecord, ReadingRecord } from './records.ts';
 import type { PollPoint } from './types.ts';
 
 const point = (key: string, address: number, extra: Partial<PollPoint> = {}): PollPoint => ({
@@ -235,5 +235,131 @@ describe('FieldbusEngine', () => {
     for (const i of intervals) if (i.kind === 'interval') expect(i.delta).toBeCloseTo(1.5, 2); // f32 register
     const state = r.engine.snapshotState();
     expect(state.counters['meter-1.energyImportKWh']!.total).toBeCloseTo(103.1, 3);
+  });
+
+  it('a u16 counter rolls over and a restart with the saved state carries totals and quarter hours on', async () => {
+    // A water meter with a 16-bit register in 0.01 m³ that wraps at 655.36 m³.
+    const water: PollProfile = {
+      id: 'u16-water',
+      bus: {
+        maxRegistersPerRead: 10,
+        gapFill: 0,
+        readableHoles: false,
+        timeoutMs: 200,
+        interFrameDelayMs: 0,
+      },
+      points: [point('volumeM3', 0, { type: 'u16', scale: 0.01, unit: 'm3', kind: 'counter' })],
+    };
+    const clock = new VirtualClock({ startWallMs: Date.UTC(2026, 9, 25, 0, 0) });
+    let client = new MemoryModbusClient(clock, 20, 200);
+    // Each process opens its own connection to the same meter.
+    const reopen = async () => {
+      if (!client.isOpen) {
+        const next = new MemoryModbusClient(clock, 20, 200);
+        for (const [u, d] of client.devices) next.devices.set(u, d);
+        client = next;
+      }
+      return client;
+    };
+    const records: FieldbusRecord[] = [];
+    const sink = {
+      send: (r: FieldbusRecord) => {
+        records.push(r);
+        return true;
+      },
+    };
+    let raw = 65_400; // 654.00 m³
+    const setRaw = (v: number) => {
+      raw = v % 65_536;
+      client.device(1).input.set(0, raw);
+    };
+    setRaw(raw);
+    const start = (state?: ReturnType<FieldbusEngine['snapshotState']>) =>
+      new FieldbusEngine(
+        [{ name: 'b', kind: 'rtu', gapMs: 4, maxInFlight: 1, open: reopen }],
+        [{ name: 'w', bus: 'b', unit: 1, profile: water, pollFastMs: 30_000, pollSlowMs: 60_000 }],
+        { clock, sink, ...(state ? { state } : {}) },
+      );
+    let engine = start();
+    engine.start();
+    // 0.1 m³ a minute for 20 minutes: crosses the 16-bit top at minute 14.
+    for (let m = 1; m <= 20; m++) {
+      setRaw(raw + 10);
+      await clock.advanceAsync(60_000);
+    }
+    const stopping = engine.stop();
+    await clock.advanceAsync(1000);
+    await stopping;
+    const saved = JSON.parse(JSON.stringify(engine.snapshotState()));
+    // Down for 10 minutes while 1 m³ flows; then a new process starts from the saved state.
+    await clock.advanceAsync(600_000);
+    setRaw(raw + 100);
+    engine = start(saved);
+    engine.start();
+    for (let m = 1; m <= 20; m++) {
+      setRaw(raw + 10);
+      await clock.advanceAsync(60_000);
+    }
+    const stopping2 = engine.stop();
+    await clock.advanceAsync(1000);
+    await stopping2;
+
+    expect(
+      records.filter((r) => r.kind === 'counter-event').map((r) => r.kind === 'counter-event' && r.event),
+    ).toEqual(['rollover']);
+    const totals = records.filter((r): r is ReadingRecord => r.kind === 'reading' && r.total !== undefined);
+    for (let i = 1; i < totals.length; i++)
+      expect(totals[i]!.total!).toBeGreaterThanOrEqual(totals[i - 1]!.total!);
+    // 654 m³ at the start + 2 + 1 + 2 m³ flowed.
+    expect(totals.at(-1)!.total!).toBeCloseTo(659, 6);
+    const intervals = records.filter((r) => r.kind === 'interval');
+    const starts = intervals.map((r) => (r.kind === 'interval' ? r.startMs : 0));
+    for (let i = 1; i < starts.length; i++) expect(starts[i]! - starts[i - 1]!).toBe(15 * 60_000);
+    const sum = intervals.reduce((a, r) => a + (r.kind === 'interval' ? r.delta : 0), 0);
+    // Nothing lost across the rollover or the restart: the closed quarter hours hold the use so far.
+    expect(sum).toBeGreaterThan(4);
+    expect(sum).toBeLessThanOrEqual(5 + 1e-9);
+    expect(intervals.some((r) => r.kind === 'interval' && r.quality === 'estimated')).toBe(true);
+  });
+
+  it('an opener that hands back a closed connection is retried with backoff, not in a tight loop', async () => {
+    const clock = new VirtualClock();
+    const dead = new MemoryModbusClient(clock);
+    await dead.close();
+    let opens = 0;
+    const records: FieldbusRecord[] = [];
+    const engine = new FieldbusEngine(
+      [
+        {
+          name: 'b',
+          kind: 'rtu',
+          gapMs: 4,
+          maxInFlight: 1,
+          open: async () => {
+            opens++;
+            return dead;
+          },
+        },
+      ],
+      [{ name: 'm', bus: 'b', unit: 1, profile: meter, pollFastMs: 1000, pollSlowMs: 60_000 }],
+      {
+        clock,
+        sink: {
+          send: (r) => {
+            records.push(r);
+            return true;
+          },
+        },
+      },
+    );
+    engine.start();
+    await clock.advanceAsync(10_000);
+    await stop({ engine, clock });
+    // Backoff 1 s, 2 s, 4 s, 8 s: a handful of attempts in 10 s.
+    expect(opens).toBeGreaterThanOrEqual(3);
+    expect(opens).toBeLessThanOrEqual(6);
+    expect(records.filter((r) => r.kind === 'bus-status')).toEqual([
+      expect.objectContaining({ state: 'down', reason: 'memory:memory did not open' }),
+    ]);
   });
 });

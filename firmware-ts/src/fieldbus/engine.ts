@@ -299,7 +299,10 @@ export class FieldbusEngine {
       const signal = this.#abort.signal;
       while (!signal.aborted) {
         try {
-          bus.client = await bus.spec.open();
+          const client = await bus.spec.open();
+          // An opener that hands back a dead connection must not make the lane spin.
+          if (!client.isOpen) throw new Error(`${client.target} did not open`);
+          bus.client = client;
           bus.reopenBackoffMs = this.#opts.reopenMs[0];
           if (bus.up !== true) {
             bus.up = true;
