@@ -43,21 +43,35 @@ function figures(samplesMs: Float64Array | number[]): Figures {
 // Helper roles (child processes of the benchmark)
 
 async function roleChurn(): Promise<void> {
-  // Keeps one core busy allocating and dropping short-lived objects (young-generation GC churn).
+  // Keeps one core busy allocating and dropping short-lived objects (young-generation GC churn),
+  // in slices so that it notices when the benchmark goes away.
   let keep: unknown[] = [];
-  for (;;) {
-    const a: { i: number; s: string }[] = [];
-    for (let i = 0; i < 50_000; i++) a.push({ i, s: `x${i}` });
-    keep = a.length % 2 === 0 ? a.slice(0, 100) : keep;
-  }
+  const slice = () => {
+    const until = performance.now() + 50;
+    while (performance.now() < until) {
+      const a: { i: number; s: string }[] = [];
+      for (let i = 0; i < 20_000; i++) a.push({ i, s: `x${i}` });
+      keep = a.length % 2 === 0 ? a.slice(0, 100) : keep;
+    }
+    setImmediate(slice);
+  };
+  slice();
 }
 
 async function roleAgent(socketPath: string): Promise<void> {
   let records = 0;
+  let unexpected = 0;
   await createIpcServer({
     socketPath,
     onBatch: async (batch) => {
       records += batch.length;
+      for (const { record: r } of batch) {
+        // Anything but the expected assert/release pairs explains a missed event; show a few.
+        if (r.kind === 'event' && r.type === 'preemption.ready') process.stdout.write('rt-ready\n');
+        if (r.kind === 'event' && /rejected|ignored|fault|expired/.test(r.type) && unexpected++ < 10) {
+          process.stderr.write(`agent saw ${r.type} ${JSON.stringify(r.data)}\n`);
+        }
+      }
     },
   });
   process.stdout.write('ready\n');
@@ -69,12 +83,14 @@ async function roleAgent(socketPath: string): Promise<void> {
 
 async function roleFieldbus(socketPath: string, perS: number): Promise<void> {
   const link = connectAgent({ socketPath, source: 'fieldbus', queueLimit: 200_000, maxBatch: 2000 });
-  const perTick = perS / 100;
+  // Catch up on every tick, so the rate holds even when ticks come late under load.
+  const started = Date.now();
   let sent = 0;
   let i = 0;
   setInterval(() => {
     const now = Date.now();
-    for (let k = 0; k < perTick; k++) {
+    const due = Math.floor(((now - started) / 1000) * perS);
+    while (i < due) {
       if (
         link.send({
           kind: 'reading',
@@ -88,7 +104,6 @@ async function roleFieldbus(socketPath: string, perS: number): Promise<void> {
       i++;
     }
   }, 10);
-  const started = Date.now();
   process.on('SIGTERM', () => {
     const s = link.stats();
     process.stderr.write(
@@ -156,14 +171,14 @@ async function nodeTimerFloor(n: number): Promise<Figures & { source: string }> 
 
 function spawnRole(role: string, ...rest: string[]): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', SELF, '--role', role, ...rest], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
 }
 
-async function waitReady(child: ChildProcess): Promise<void> {
+async function waitReady(child: ChildProcess, word = 'ready'): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     child.stdout?.on('data', (d: Buffer) => {
-      if (d.toString().includes('ready')) resolve();
+      if (d.toString().split('\n').includes(word)) resolve();
     });
     child.once('exit', (code) => reject(new Error(`helper exited with ${code}`)));
   });
@@ -180,7 +195,8 @@ async function stopChild(child: ChildProcess): Promise<void> {
 async function measureRt(
   caseName: 'idle' | 'load',
   events: number,
-): Promise<Figures & { stampP99: number; missed: number; violations: number }> {
+  policy: 'fifo' | 'other',
+): Promise<Figures & { stamp: Figures; missed: number; violations: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'brana-rt-bench-'));
   const helpers: ChildProcess[] = [];
   const wires = await WireServer.listen({ path: join(dir, 'wires.sock') });
@@ -215,9 +231,13 @@ async function measureRt(
       },
     }),
   );
+  const rtReady = waitReady(agent, 'rt-ready');
+  // The production unit runs rt with SCHED_FIFO 80 (systemd/brana-rt.service); so does the bench
+  // where the machine permits it (`--policy other` to compare).
+  const rtArgs = [BIN, 'rt', '--config', configFile, '--agent-socket', agentSock, '--no-hw-watchdog'];
   const rt = spawn(
-    process.execPath,
-    [BIN, 'rt', '--config', configFile, '--agent-socket', agentSock, '--no-hw-watchdog'],
+    policy === 'fifo' ? 'chrt' : process.execPath,
+    policy === 'fifo' ? ['-f', '80', process.execPath, ...rtArgs] : rtArgs,
     {
       stdio: ['ignore', 'ignore', 'pipe'],
     },
@@ -226,9 +246,36 @@ async function measureRt(
   rt.stderr?.on('data', (d: Buffer) => {
     rtErr += d.toString();
   });
-  // Ready once the self-test passed: readbacks are mirrored and heartbeats flow; give it a margin.
-  await new Promise((r) => setTimeout(r, 2500));
-  if (rt.exitCode !== null) throw new Error(`rt exited: ${rtErr}`);
+  const killRt = () => rt.kill('SIGKILL');
+  process.once('exit', killRt);
+  try {
+    await Promise.race([
+      rtReady,
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error(`rt not ready after 60 s: ${rtErr}`)), 60_000),
+      ),
+    ]);
+    return await drive(caseName, events, rt, () => rtErr, port, wires, model);
+  } finally {
+    process.off('exit', killRt);
+    await stopChild(rt);
+    for (const h of helpers) await stopChild(h);
+    model.close();
+    await wires.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function drive(
+  caseName: string,
+  events: number,
+  rt: ChildProcess,
+  rtErr: () => string,
+  port: number,
+  wires: WireServer,
+  model: TrafficControllerModel,
+): Promise<Figures & { stamp: Figures; missed: number; violations: number }> {
+  if (rt.exitCode !== null) throw new Error(`rt exited: ${rtErr()}`);
 
   const link = udpLink(port);
   const vehicles = Array.from(
@@ -251,13 +298,15 @@ async function measureRt(
   });
   let missed = 0;
   let n = 0;
+  let owner = vehicles[0]!;
   let level = 0;
   // Warm up: 2,000 events not counted (JIT, socket buffers).
   const warmup = 2000;
   for (let i = 0; n < events; i++) {
-    const v = vehicles[Math.floor(i / 2) % vehicles.length]!;
     const want = level === 0 ? 1 : 0;
-    const frame = v.frame(want === 1 ? 'request' : 'cancel', pos);
+    // A request comes from the next vehicle; the cancel from the vehicle that holds the approach.
+    if (want === 1) owner = vehicles[i % vehicles.length]!;
+    const frame = owner.frame(want === 1 ? 'request' : 'cancel', pos);
     const edge = new Promise<{ atNs: bigint; rxNs: bigint } | undefined>((resolve) => {
       const timer = setTimeout(() => {
         waiting = undefined;
@@ -275,9 +324,11 @@ async function measureRt(
     const got = await edge;
     if (got === undefined) {
       missed++;
+      process.stderr.write(`rt-latency ${caseName}: no relay edge to ${want} within 2 s (event ${i})\n`);
       // Resynchronise on the relay's actual level.
       level = await wires.bus.read('relay-north');
-      if (missed > 20) throw new Error(`rt stopped answering (${missed} events missed); rt stderr: ${rtErr}`);
+      if (missed > 20)
+        throw new Error(`rt stopped answering (${missed} events missed); rt stderr: ${rtErr()}`);
       continue;
     }
     level = want;
@@ -288,23 +339,24 @@ async function measureRt(
     }
   }
   await link.close();
-  await stopChild(rt);
-  for (const h of helpers) await stopChild(h);
   const violations = model.violations.length;
-  model.close();
-  await wires.close();
-  rmSync(dir, { recursive: true, force: true });
-  return { ...figures(observed), stampP99: figures(stamped).p99, missed, violations };
+  return { ...figures(observed), stamp: figures(stamped), missed, violations };
 }
 
 // ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
   const role = argValue('--role');
+  // A helper ends with the benchmark, however the benchmark ends.
+  if (role !== undefined) process.on('disconnect', () => process.exit(0));
   if (role === 'churn') return roleChurn();
   if (role === 'agent') return roleAgent(argValue('--socket')!);
   if (role === 'fieldbus') return roleFieldbus(argValue('--socket')!, Number(argValue('--rate') ?? 50_000));
 
+  const only = argValue('--case');
+  const policy = (argValue('--policy') ?? (fifoPermitted() ? 'fifo' : 'other')) as 'fifo' | 'other';
+  // Signals end the run through process.exit, so the 'exit' handlers stop the rt child.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
   const json = args.includes('--json');
   const events = Number(argValue('--events') ?? (args.includes('--quick') ? 10_000 : 100_000));
   const rows: { case: string; note: string; f: Figures }[] = [];
@@ -320,18 +372,26 @@ async function main(): Promise<void> {
   out.push({ bench: 'rt-latency', case: 'os-floor', unit: 'ms', source: 'node-timer', ...pick(nodeFloor) });
 
   for (const c of ['idle', 'load'] as const) {
-    const r = await measureRt(c, events);
-    const note =
-      `UDP frame in → relay edge seen by harness; in-rt stamp p99 ${r.stampP99.toFixed(3)} ms; ` +
-      `missed ${r.missed}; controller violations ${r.violations}` +
-      (c === 'load' ? '; + memory churn process + 50k readings/s fieldbus→agent IPC' : '');
-    rows.push({ case: c, note, f: r });
+    if (only !== undefined && only !== c) continue;
+    const r = await measureRt(c, events, policy);
+    const load = c === 'load' ? ' + memory churn + 50k readings/s fieldbus→agent IPC' : '';
+    const pol = policy === 'fifo' ? 'rt SCHED_FIFO 80' : 'rt SCHED_OTHER';
+    rows.push({
+      case: c,
+      note: `${pol}${load}; UDP in → relay edge received by harness; missed ${r.missed}; violations ${r.violations}`,
+      f: r,
+    });
+    rows.push({ case: c, note: `  same events, UDP in → relay write inside rt (edge stamp)`, f: r.stamp });
     out.push({
       bench: 'rt-latency',
       case: c,
       unit: 'ms',
+      policy,
       ...pick(r),
-      stampP99: r.stampP99,
+      stampP50: r.stamp.p50,
+      stampP99: r.stamp.p99,
+      stampP999: r.stamp.p999,
+      stampMax: r.stamp.max,
       missed: r.missed,
       violations: r.violations,
     });
@@ -351,6 +411,10 @@ async function main(): Promise<void> {
       `${r.case.padEnd(9)} ${String(r.f.events).padStart(8)} ${fmt(r.f.p50)} ${fmt(r.f.p99)} ${fmt(r.f.p999)} ${fmt(r.f.max)}  ${r.note}\n`,
     );
   }
+}
+
+function fifoPermitted(): boolean {
+  return spawnSync('chrt', ['-f', '1', 'true']).status === 0;
 }
 
 function pick(f: Figures): Figures {
