@@ -9,6 +9,7 @@ import { login, logout, principalFromSession } from '../auth/users.ts';
 import type { FleetContext } from '../context.ts';
 import { FleetError, ForbiddenError } from '../errors.ts';
 import { SESSION_COOKIE } from '../http/api.ts';
+import { clientKey } from '../http/app.ts';
 import { RateLimiter } from '../http/rate-limit.ts';
 import { formatter } from './format.ts';
 import { type ConsoleEnv, formFields, pageCtx } from './kit.tsx';
@@ -106,8 +107,8 @@ export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
     const f = await formFields(c);
     const ctx = pageCtx(c, base);
     const next = safeNext(f.next, base);
-    const key = c.req.header('x-forwarded-for')?.split(',')[0]?.trim() ?? 'console';
-    const limit = loginLimiter.take(key);
+    // Per client address (a shared bucket would let one guesser lock everyone out).
+    const limit = loginLimiter.take(clientKey(c));
     if (!limit.allowed) {
       return c.html(
         <LoginPage

@@ -9,11 +9,11 @@ import { createConsole } from './index.ts';
 
 const PASSWORD = 'correct horse battery';
 
-async function setup() {
+async function setup(loginRateLimit?: { perSecond: number; burst: number }) {
   const database = openFleetDatabase(':memory:');
   const fleet = createFleetContext(database, { validateConfig: (doc) => ({ ok: true, config: doc }) });
   const { app } = createFleetApp(fleet, { rateLimit: { perSecond: 1000, burst: 1000 } });
-  app.route('/', createConsole({ fleet }));
+  app.route('/', createConsole({ fleet, ...(loginRateLimit ? { loginRateLimit } : {}) }));
   for (const role of ['viewer', 'technician', 'fleetOperator', 'admin'] as const) {
     await createUser(fleet.db, { username: role.toLowerCase(), role, password: PASSWORD }, 'system');
   }
@@ -283,5 +283,22 @@ describe('console sign-in and roles', () => {
     });
     expect(badTag.status).toBe(400);
     expect(await badTag.text()).toContain('tags[1]: &quot;tag!&quot; is not a tag');
+  });
+
+  it('slows down password guessing with a limit per client', async () => {
+    const limited = await setup({ perSecond: 0.001, burst: 2 });
+    const attempt = () =>
+      limited.app.request('/console/login', {
+        method: 'POST',
+        body: new URLSearchParams({ username: 'admin', password: 'guess guess guess' }),
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'accept-language': 'en' },
+      });
+    expect((await attempt()).status).toBe(401);
+    expect((await attempt()).status).toBe(401);
+    const third = await attempt();
+    expect(third.status).toBe(429);
+    expect(await third.text()).toMatch(/Too many attempts; wait \d+ s/);
+    await limited.fleet.hub.close();
+    limited.database.close();
   });
 });
