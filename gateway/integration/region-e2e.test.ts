@@ -33,7 +33,7 @@ function start(args: string[]): Run {
     cwd: REPO,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, BRANA_DATA: '', NO_COLOR: '1' },
+    env: { ...process.env, BRANA_DATA: '', NO_COLOR: '1', BRANA_TEMP_INTERNALS: '1' },
   });
   const out: string[] = [];
   const collect = (chunk: Buffer) => out.push(...chunk.toString('utf8').split('\n').filter(Boolean));
@@ -273,6 +273,7 @@ describe('npm start: a simulated region end to end', () => {
            GROUP BY gateway_num, boot_epoch`,
         )
         .all() as { g: number; b: number; n: number; d: number; lo: number; hi: number }[];
+      console.log(JSON.stringify(epochs), JSON.stringify(final), JSON.stringify(countsAtRestart));
       expect(epochs.length).toBeGreaterThanOrEqual(2);
       for (const e of epochs) {
         expect({ ...e, duplicates: e.n - e.d }).toMatchObject({ duplicates: 0 });

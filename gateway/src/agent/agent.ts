@@ -4,20 +4,20 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import * as firmwarePackage from '@brana/firmware';
 import {
   type Clock,
   createIpcServer,
   type IpcServer,
   RealClock,
   type SequencedRecord,
+  validateGatewayConfig,
 } from '@brana/firmware';
 import {
   type ConfigApplier as Applier,
   ConfigApplier,
   type ConfigValidator,
   type TrialResult,
-} from '../apply/applier.ts';
+} from '../apply/index.ts';
 import { GatewayConfigError } from '../errors.ts';
 import { AGENT_VERSION, enrol, FleetLink, loadIdentity } from '../fleet/index.ts';
 import { Journal } from '../journal/index.ts';
@@ -92,20 +92,9 @@ export interface GatewayStatus {
 /** Event types that fail a config trial when a firmware process sends them during it. */
 const TRIAL_FAILING_EVENTS = new Set(['selftest.failed', 'relay.readback-mismatch', 'fault']);
 
+/** The firmware's own gateway config schema: the same check the fleet server made before signing. */
 export function defaultConfigValidator(): ConfigValidator {
-  // @brana/firmware's config module is not re-exported from its index in every build; look it up.
-  const v = (firmwarePackage as unknown as Record<string, unknown>).validateGatewayConfig;
-  if (typeof v === 'function') return (config) => (v as ConfigValidator)(config);
-  return () => ({
-    ok: false,
-    errors: [
-      {
-        path: '(root)',
-        message: '@brana/firmware does not export validateGatewayConfig, so no config can be checked',
-        fix: "export the config module from firmware-ts/src/index.ts (export * from './config/index.ts')",
-      },
-    ],
-  });
+  return (config) => validateGatewayConfig(config);
 }
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {

@@ -4,7 +4,7 @@
 // a power cut in the middle of an apply leaves the last known good config in place.
 import { join } from 'node:path';
 import { type ConfigRef, type SignedConfigDocument, verifyDocument } from '@brana/fleet-server/protocol';
-import { readJsonFile, writeFileAtomic } from '../state/atomic-file.ts';
+import { readJsonFile, writeFileAtomic } from '../state/index.ts';
 import {
   type ApplyAction,
   type ApplyInput,

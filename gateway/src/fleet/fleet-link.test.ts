@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeFleet, startFakeFleet } from '../../test/fake-fleet.ts';
 import { EnrolmentError } from '../errors.ts';
 import { Journal } from '../journal/index.ts';
-import { writeFileAtomic } from '../state/atomic-file.ts';
+import { writeFileAtomic } from '../state/index.ts';
 import { FleetLink, type FleetLinkOptions } from './fleet-link.ts';
 import { enrol, loadIdentity } from './identity.ts';
 

@@ -15,7 +15,7 @@ import {
   publicKeyOf,
 } from '@brana/fleet-server/protocol';
 import { EnrolmentError, StateFileError } from '../errors.ts';
-import { readJsonFile, writeFileAtomic } from '../state/atomic-file.ts';
+import { readJsonFile, writeFileAtomic } from '../state/index.ts';
 
 export const AGENT_VERSION = '0.1.0';
 
