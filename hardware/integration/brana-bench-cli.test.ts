@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { RigEndpoints } from '../src/bench/rig/start-rig.ts';
 
 const run = promisify(execFile);
@@ -56,7 +56,15 @@ wires:
   lines: [sos.button]
 `;
 
-describe('brana-bench', () => {
+// Each case spawns the CLI through tsx (seconds of start-up on a busy 2-core machine), so the cases
+// get a generous timeout; a case that fails part-way must not leave its rig running.
+const children = new Set<ChildProcess>();
+afterEach(() => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  children.clear();
+});
+
+describe('brana-bench', { timeout: 120_000 }, () => {
   it('up: prints endpoints, serves mbpoll over TCP and RTU, stops cleanly on SIGINT', async () => {
     const child = spawn(
       process.execPath,
@@ -65,6 +73,7 @@ describe('brana-bench', () => {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
+    children.add(child);
     const endpoints = JSON.parse(await firstLine(child)) as RigEndpoints & { rig: string };
     expect(endpoints.rig).toBe('cli-test');
     expect(endpoints.rtu[0]?.path).toBe(join(dir, 'run', 'ttyCLI0'));
@@ -127,6 +136,7 @@ describe('brana-bench', () => {
         stdio: ['pipe', 'pipe', 'pipe'],
       },
     );
+    children.add(child);
     const endpoints = JSON.parse(await firstLine(child)) as RigEndpoints;
     let out = '';
     child.stdout?.on('data', (d: Buffer) => {
