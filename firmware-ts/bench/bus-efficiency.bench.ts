@@ -13,7 +13,7 @@
 //   cpu, memory: the poller process's CPU time and heap per 1,000 readings (the simulator runs in
 //              its own process and is not counted)
 //
-// Run: npm run bench -w firmware-ts -- bus-efficiency [--json] [--quick]
+// Run: npm run bench -w firmware-ts -- bus-efficiency [--json] [--quick] [--driver=brana]
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,7 +38,13 @@ import {
   pointWidth,
   readBlock,
 } from '../src/fieldbus/index.ts';
-import { type ModbusClient, ModbusSerialClient, RealClock } from '../src/hal/index.ts';
+import {
+  type ModbusClient,
+  ModbusSerialClient,
+  NodeSerialPort,
+  RealClock,
+  RtuModbusClient,
+} from '../src/hal/index.ts';
 
 const json = process.argv.includes('--json');
 const quick = process.argv.includes('--quick');
@@ -152,6 +158,24 @@ async function stopRig(child: ChildProcess): Promise<void> {
   });
 }
 
+/**
+ * `--driver=brana` runs the HAL's own RTU master (RtuModbusClient) instead of modbus-serial. (With
+ * `=`, because the bench runner takes bare words as benchmark name filters.)
+ */
+const driver =
+  process.argv.find((a) => a.startsWith('--driver='))?.slice('--driver='.length) ?? 'modbus-serial';
+
+function openMaster(path: string, baud: number, timeoutMs: number): Promise<ModbusClient> {
+  if (driver === 'brana') {
+    return RtuModbusClient.open({
+      port: new NodeSerialPort({ path, baudRate: baud }),
+      clock: new RealClock(),
+      timeoutMs,
+    });
+  }
+  return ModbusSerialClient.connectRtu({ path, baudRate: baud, timeoutMs });
+}
+
 /** Completed reads, with the time each completed, across every client the engine opens. */
 const completed = { count: 0, lastAtMs: 0, atCount: new Map<number, number>() };
 
@@ -213,7 +237,7 @@ async function runCase(baud: number): Promise<CaseResult> {
       kind: 'rtu',
       gapMs: t35Ms(baud),
       maxInFlight: 1,
-      open: async () => counting(await ModbusSerialClient.connectRtu({ path, baudRate: baud, timeoutMs })),
+      open: async () => counting(await openMaster(path, baud, timeoutMs)),
     };
     const devices: EngineDevice[] = profiles.map((p, i) => ({
       name: `d${i + 1}`,
@@ -255,7 +279,7 @@ async function runCase(baud: number): Promise<CaseResult> {
     globalThis.gc?.();
     const heap1 = process.memoryUsage().heapUsed;
 
-    const client = await ModbusSerialClient.connectRtu({ path, baudRate: baud, timeoutMs });
+    const client = await openMaster(path, baud, timeoutMs);
     const gap = t35Ms(baud);
 
     // Ideal master: the same coalesced reads in a bare loop, no engine. What is left between this
@@ -341,6 +365,7 @@ if (json) {
       `${JSON.stringify({
         bench: 'bus-efficiency',
         case: String(r.baud),
+        driver,
         unit: 'ms',
         efficiency: Number(r.efficiency.toFixed(4)),
         speedupVsBaseline: Number(r.speedupVsBaseline.toFixed(2)),
@@ -391,6 +416,8 @@ if (json) {
   ];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i]!)).join('  ');
-  process.stdout.write(`bus-efficiency: 8 devices, every point, emulated-timing RTU pty\n${line(head)}\n`);
+  process.stdout.write(
+    `bus-efficiency: 8 devices, every point, emulated-timing RTU pty, driver ${driver}\n${line(head)}\n`,
+  );
   for (const r of rows) process.stdout.write(`${line(r)}\n`);
 }
