@@ -39,6 +39,7 @@ async function pathRate(mode: 'http' | 'ws', dir: string): Promise<number> {
     dbPath: join(dir, `${mode}.db`),
     port: 0,
     validateConfig: () => ({ ok: false, errors: [] }),
+    app: { gatewayRateLimit: { perSecond: 1e6, burst: 1e6 } },
   });
   try {
     const gw = new SimulatedGateway({ baseUrl: server.url });

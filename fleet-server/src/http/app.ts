@@ -18,6 +18,8 @@ export interface FleetAppOptions {
   maxTelemetryBodyBytes?: number;
   /** Requests per client IP (operator API and enrolment): rate per second and burst. */
   rateLimit?: { perSecond: number; burst: number };
+  /** Telemetry requests per gateway over HTTP (default 100/s, burst 400: a backlog drain at 20k readings/s in batches of 500 needs 40/s). */
+  gatewayRateLimit?: { perSecond: number; burst: number };
   /** Sign-in attempts per client IP. */
   loginRateLimit?: { perSecond: number; burst: number };
 }
@@ -86,7 +88,7 @@ export function createFleetApp(fleet: FleetContext, options: FleetAppOptions = {
   app.use('/api/*', authenticate());
 
   const registry = new ApiRegistry(app);
-  registerRoutes(registry);
+  registerRoutes(registry, new RateLimiter(options.gatewayRateLimit ?? { perSecond: 100, burst: 400 }));
   app.get('/openapi.json', (c) =>
     c.json(registry.openApi({ title: 'Brána fleet server API', version: '1' })),
   );

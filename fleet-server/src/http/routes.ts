@@ -56,7 +56,7 @@ import {
 } from '../protocol/index.ts';
 import { channelSeries, energyPerSite, listChannels, listEvents } from '../telemetry/index.ts';
 import { type ApiRegistry, SESSION_COOKIE, timeParam, zodToBadRequest } from './api.ts';
-import { RateLimiter } from './rate-limit.ts';
+import type { RateLimiter } from './rate-limit.ts';
 
 const id = z.string().min(1).max(200);
 const name = z.string().trim().min(1).max(200);
@@ -65,7 +65,7 @@ const tag = z
   .string()
   .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'a tag is 1-64 lower-case letters, digits, ".", "_" or "-"');
 
-export function registerRoutes(api: ApiRegistry): void {
+export function registerRoutes(api: ApiRegistry, perGateway: RateLimiter): void {
   // ------------------------------------------------------------ auth
   api.route(
     {
@@ -368,7 +368,6 @@ export function registerRoutes(api: ApiRegistry): void {
     },
     (c, { body, fleet }) => c.json(enrolGateway(fleet.db, body, fleet.serverKey.publicKey, fleet.now()), 201),
   );
-  const perGateway = new RateLimiter({ perSecond: 20, burst: 100 });
   api.route(
     {
       method: 'post',

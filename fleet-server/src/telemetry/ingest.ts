@@ -68,7 +68,10 @@ export class TelemetryStore {
   private readonly upsertWatermark: Database.Statement;
   private readonly storedAt: Database.Statement;
   private readonly selectWatermarks: Database.Statement;
-  private readonly channelCache = new Map<string, { id: number; unit: string | null; kind: string | null }>();
+  private readonly channelCache = new Map<
+    number,
+    Map<string, { id: number; unit: string | null; kind: string | null }>
+  >();
   private readonly ingestTx: (gatewayNum: number, batch: IngestBatch, now: number) => TelemetryAck;
 
   constructor(sqlite: Database.Database) {
@@ -130,8 +133,12 @@ export class TelemetryStore {
   }
 
   private channelId(gatewayNum: number, r: ReadingRecord): number {
-    const cacheKey = `${gatewayNum}\u0000${r.channel}`;
-    let c = this.channelCache.get(cacheKey);
+    let perGateway = this.channelCache.get(gatewayNum);
+    if (!perGateway) {
+      perGateway = new Map();
+      this.channelCache.set(gatewayNum, perGateway);
+    }
+    let c = perGateway.get(r.channel);
     if (!c) {
       this.insertChannel.run(gatewayNum, r.channel, r.unit ?? null, r.kind ?? null);
       c = this.selectChannel.get(gatewayNum, r.channel) as {
@@ -139,12 +146,12 @@ export class TelemetryStore {
         unit: string | null;
         kind: string | null;
       };
-      this.channelCache.set(cacheKey, c);
+      perGateway.set(r.channel, c);
     }
     if ((r.unit !== undefined && r.unit !== c.unit) || (r.kind !== undefined && r.kind !== c.kind)) {
       c = { id: c.id, unit: r.unit ?? c.unit, kind: r.kind ?? c.kind };
       this.updateChannelMeta.run(c.unit, c.kind, c.id);
-      this.channelCache.set(cacheKey, c);
+      perGateway.set(r.channel, c);
     }
     return c.id;
   }
