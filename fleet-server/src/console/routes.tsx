@@ -10,6 +10,7 @@ import { listGroups, listSites, requireGateway } from '../devices/devices.ts';
 import { BadRequestError, ForbiddenError } from '../errors.ts';
 import { channelSeries, listEvents } from '../telemetry/index.ts';
 import { configToText, parseConfigText } from './config-text.ts';
+import { CounterCache } from './counter-cache.ts';
 import { diffLines } from './diff.ts';
 import {
   type AmountRow,
@@ -32,14 +33,7 @@ import { type ChartSpec, GatewayPage, RANGES, type RangeKey, seriesChart } from 
 import { IntersectionsPage } from './pages/intersections.tsx';
 import { RolloutPage, RolloutsPage } from './pages/rollouts.tsx';
 import { intersectionDay } from './preemptions.ts';
-import {
-  counterPerSite,
-  fleetOverview,
-  gatewayConfigHistory,
-  gatewayState,
-  latestValues,
-  sitesOfKind,
-} from './queries.ts';
+import { fleetOverview, gatewayConfigHistory, gatewayState, latestValues, sitesOfKind } from './queries.ts';
 
 const DAY_MS = 86400_000;
 const isoDay = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD');
@@ -81,6 +75,7 @@ const MAX_RANGE_DAYS = { '15m': 31, '1d': 400, '1mo': 3660 } as const;
 export function registerPages(app: Hono<ConsoleEnv>, s: ConsoleSettings): void {
   const { fleet, base, timeZone } = s;
   const sqlite = fleet.database.sqlite;
+  const counters = new CounterCache(sqlite, fleet);
   const tagsStmt = sqlite.prepare('SELECT DISTINCT tag FROM gateway_tags ORDER BY tag').pluck();
   const siteName = (id: string | null) =>
     id ? (sitesOfKind(sqlite).find((x) => x.id === id)?.name ?? id) : null;
@@ -194,15 +189,15 @@ export function registerPages(app: Hono<ConsoleEnv>, s: ConsoleSettings): void {
     const site = q.site || undefined;
     const bucket = interval === '15m' ? '15m' : '1d';
     // Same rule as the fleet server's energyPerSite, with a join order that stays fast on a year
-    // of rollups (see counterPerSite).
-    const energy: AmountRow[] = counterPerSite(sqlite, {
+    // of rollups (see counterPerSite), closed buckets from memory (see CounterCache).
+    const energy: AmountRow[] = counters.get({
       units: ENERGY_UNITS,
       bucketS: bucket === '15m' ? 900 : 86400,
       from: fromMs,
       to: toMs,
       siteId: site,
     });
-    const water = counterPerSite(sqlite, {
+    const water = counters.get({
       units: WATER_UNITS,
       bucketS: bucket === '15m' ? 900 : 86400,
       from: fromMs,
@@ -233,7 +228,7 @@ export function registerPages(app: Hono<ConsoleEnv>, s: ConsoleSettings): void {
       };
       const waterBySite = new Map<string, number>();
       for (const r of d.water) waterBySite.set(r.siteId, (waterBySite.get(r.siteId) ?? 0) + r.amount);
-      const hourlyWater = counterPerSite(sqlite, {
+      const hourlyWater = counters.get({
         units: WATER_UNITS,
         bucketS: 3600,
         from: d.toMs - 7 * DAY_MS,
