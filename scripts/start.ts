@@ -60,7 +60,7 @@ async function main(): Promise<void> {
         process.stdout.write(
           `\n  First admin of the fleet server at ${url}\n` +
             `    username: ${username}\n    one-time password: ${password}\n` +
-            '  It is shown this once only: note it now (the console asks for a new password after login).\n\n',
+            '  It is shown this once only and stored nowhere in clear: note it now.\n\n',
         );
       },
     });

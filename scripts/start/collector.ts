@@ -110,12 +110,14 @@ export class RegionCollector {
     const vehicle = String(data.vehicle ?? '?');
     if (kind === 'preemption.asserted') {
       const name = vehicle.includes('/') ? vehicle.split('/')[0]! : vehicle;
-      const priority = String(data.priority ?? '');
+      // The event names the priority class; the vehicle's own role comes from the simulator's runs.
+      const run = [...this.runs].reverse().find((r) => r.vehicle === name);
+      const role = run?.role ?? String(data.priority ?? '?');
       this.snap.preemptions.push({
         atMs: at,
         approach,
         vehicle: name,
-        role: priority === 'transit' ? 'transit' : priority || '?',
+        role,
         latencyMs: null,
         released: null,
       });

@@ -82,6 +82,10 @@ export function intersectionConfig(
         udp: { port: links.udpPort, host: '127.0.0.1' },
       },
       vehicleKeys: keys.map((k) => ({ id: k.name, publicKey: k.publicKey, roles: [k.role] })),
+      // The readback comes from the traffic-controller model in another process's event loop on a
+      // shared machine, not from a relay's auxiliary contact: give it 1 s instead of 100 ms before a
+      // mismatch counts as a stuck contact (a fault that switches preemption off).
+      timing: { readbackSettleMs: 1000 },
     },
     telemetry: telemetry(),
   };

@@ -18,6 +18,8 @@ export interface StartOptions {
   /** Live view in the terminal; off: one log line per notable thing. */
   view: boolean;
   seed: number;
+  /** Seconds a gateway runs a new config on trial before it commits it. */
+  trialS: number;
 }
 
 export const DEFAULT_DATA_DIR = '.brana';
@@ -98,6 +100,12 @@ export function buildStartProgram(env: NodeJS.ProcessEnv = process.env): Command
       7,
     )
     .option(
+      '--trial <s>',
+      'seconds a gateway runs a new config on trial (firmware up, no faults) before it commits',
+      numberIn('--trial', 1, 600, false, 10),
+      10,
+    )
+    .option(
       '--no-view',
       'print one line per event instead of the live view (default when output is not a terminal)',
     )
@@ -134,6 +142,7 @@ export function parseStartOptions(
     forgedEvery: number;
     view: boolean;
     seed: number;
+    trial: number;
   }>();
   if (o.data.trim() === '') {
     const message = 'error: --data is empty. Fix: name a folder, e.g. --data ./.brana';
@@ -152,6 +161,7 @@ export function parseStartOptions(
     forgedEveryS: o.forgedEvery,
     view: o.view,
     seed: o.seed,
+    trialS: o.trial,
   };
 }
 

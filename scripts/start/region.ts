@@ -53,8 +53,6 @@ export interface RegionRunOptions extends StartOptions {
   regionFile?: string;
   /** How long to wait for each gateway to enrol. */
   enrolTimeoutMs?: number;
-  /** A new config's trial on the gateway before it commits (default 10 s). */
-  trialS?: number;
 }
 
 export interface RunningRegion {
@@ -372,7 +370,7 @@ export async function startRegion(o: RegionRunOptions, io: RegionIo): Promise<Ru
               ...(firmware.fieldbus ? { fieldbus: firmware.fieldbus } : {}),
               supervise: true,
             },
-            trialS: o.trialS ?? 10,
+            trialS: o.trialS,
             ...(parts.validateGatewayConfig
               ? { validateConfig: gatewayValidator(parts.validateGatewayConfig, knownProfiles) }
               : {}),
