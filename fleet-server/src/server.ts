@@ -10,7 +10,7 @@ import type { Hono } from 'hono';
 import { createUser, type Role } from './auth/users.ts';
 import { firmwareConfigValidator } from './configs/firmware.ts';
 import type { ConfigValidator } from './configs/index.ts';
-import type { FleetBusEvents, FleetContext, Logger } from './context.ts';
+import { type FleetBusEvents, type FleetContext, type Logger, silentLogger } from './context.ts';
 import { DEFAULT_DB_PATH, type FleetDatabase, type FleetDb, openFleetDatabase } from './db/index.ts';
 import { serverKeys } from './db/schema.ts';
 import { type ClaimTokenInput, type CreatedClaimToken, createClaimToken } from './devices/claims.ts';
@@ -87,6 +87,7 @@ export function createFleetContext(
 ): FleetContext {
   const now = options.now ?? Date.now;
   const hub = new GatewayHub({ heartbeatS: options.heartbeatS ?? 20 });
+  const log = options.log ?? silentLogger;
   const bus = new EventEmitter<FleetBusEvents>();
   bus.setMaxListeners(1000);
   const rollouts = new RolloutService(database.db, {
@@ -94,6 +95,7 @@ export function createFleetContext(
     push: (gatewayId, doc) => hub.push(gatewayId, doc),
     now,
     onChange: (rolloutId) => bus.emit('rollout', { rolloutId }),
+    onError: (err) => log.error('rollout planning failed', { error: String(err) }),
   });
   const fleet: FleetContext = {
     database,
@@ -105,7 +107,7 @@ export function createFleetContext(
     validateConfig: options.validateConfig,
     bus,
     now,
-    log: options.log ?? { info() {}, warn() {}, error() {} },
+    log,
   };
   hub.bind(fleet);
   return fleet;
@@ -183,8 +185,8 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
     close: async () => {
       if (closed) return;
       closed = true;
-      fleet.rollouts.flush();
       await fleet.hub.close();
+      fleet.rollouts.close();
       server.closeAllConnections?.();
       await new Promise<void>((r) => server.close(() => r()));
       database.close();

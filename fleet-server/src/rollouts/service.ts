@@ -29,6 +29,7 @@ export interface RolloutDeps {
   push(gatewayId: string, doc: SignedConfigDocument): boolean;
   now(): number;
   onChange?: (rolloutId: string) => void;
+  onError?: (err: unknown) => void;
 }
 
 export interface CreateRolloutInput {
@@ -54,6 +55,8 @@ export class RolloutService {
   private readonly cache = new Map<string, Cached>();
   private readonly queue = new Map<string, { inputs: RolloutInput[]; errors: Map<string, ApplyError[]> }>();
   private flushScheduled = false;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private closed = false;
 
   // Per-target writes as prepared statements: a 10,000-gateway stage writes 10,000 rows.
   private readonly sql: { target: Statement; desired: Statement };
@@ -210,6 +213,7 @@ export class RolloutService {
         break;
       }
     }
+    if (this.closed) return;
     rolloutId ??= this.findRollout(gatewayId, version);
     if (rolloutId) this.enqueue(rolloutId, gatewayId, state, errors);
   }
@@ -238,13 +242,28 @@ export class RolloutService {
       this.flushScheduled = true;
       // Plan at most every 10 ms: each plan walks every target, so during a fan-out one plan per
       // report (or per event-loop turn) would cost more than the reports themselves.
-      setTimeout(() => this.flush(), 10);
+      this.flushTimer = setTimeout(() => {
+        try {
+          this.flush();
+        } catch (err) {
+          // A failed plan must not take the server down; the reports are re-sent on reconnect.
+          this.deps.onError?.(err);
+        }
+      }, 10);
     }
+  }
+
+  /** Processes what is queued and stops taking reports (the server is shutting down). */
+  close(): void {
+    this.flush();
+    this.closed = true;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
   }
 
   /** Processes every queued report now. */
   flush(): void {
     this.flushScheduled = false;
+    if (this.closed) return;
     const work = [...this.queue];
     this.queue.clear();
     for (const [id, q] of work) {
