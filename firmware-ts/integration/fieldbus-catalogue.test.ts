@@ -42,6 +42,7 @@ beforeAll(async () => {
           parity: 'none',
           stopBits: 1,
           dataBits: 8,
+          driver: 'modbus-serial',
         },
       ],
       devices: profiles.map((p, i) => ({

@@ -57,7 +57,18 @@ describe('fieldbus faults on an RTU pty', () => {
     const path = slave.clientPath;
     const { buses, devices } = buildFieldbus(
       {
-        buses: [{ name: 'rs485', type: 'rtu', path, baud: BAUD, parity: 'none', stopBits: 1, dataBits: 8 }],
+        buses: [
+          {
+            name: 'rs485',
+            type: 'rtu',
+            path,
+            baud: BAUD,
+            parity: 'none',
+            stopBits: 1,
+            dataBits: 8,
+            driver: 'brana',
+          },
+        ],
         devices: [
           {
             name: 'a',

@@ -12,6 +12,8 @@ const rtuBusSchema = z.strictObject({
   parity: z.enum(['none', 'even', 'odd']).default('none'),
   stopBits: z.union([z.literal(1), z.literal(2)]).default(1),
   dataBits: z.union([z.literal(7), z.literal(8)]).default(8),
+  /** RTU master: modbus-serial, or the firmware's own (timeouts on the injected clock, late answers discarded). */
+  driver: z.enum(['modbus-serial', 'brana']).default('modbus-serial'),
 });
 
 const tcpBusSchema = z.strictObject({

@@ -5,14 +5,14 @@ import type { Catalogue, ModbusProfile } from '@brana/hardware';
 import { t35Ms } from '@brana/hardware';
 import type { FieldbusConfig } from '../config/fieldbus.ts';
 import type { ModbusClient } from '../hal/index.ts';
-import { ModbusSerialClient } from '../hal/index.ts';
+import { ModbusSerialClient, NodeSerialPort, RealClock, RtuModbusClient } from '../hal/index.ts';
 import type { EngineBus, EngineDevice } from './engine.ts';
 import { FieldbusConfigError } from './errors.ts';
 import { planReads } from './read-planner.ts';
 
 type BusConfig = FieldbusConfig['buses'][number];
 
-/** How a bus is opened; tests and the bench may swap these, production uses modbus-serial. */
+/** How a bus is opened; tests and the bench may swap these. RTU uses the bus's `driver`. */
 export interface BusOpeners {
   rtu(bus: Extract<BusConfig, { type: 'rtu' }>, timeoutMs: number): Promise<ModbusClient>;
   tcp(bus: Extract<BusConfig, { type: 'tcp' }>, timeoutMs: number): Promise<ModbusClient>;
@@ -20,14 +20,26 @@ export interface BusOpeners {
 
 export const modbusSerialOpeners: BusOpeners = {
   rtu: (bus, timeoutMs) =>
-    ModbusSerialClient.connectRtu({
-      path: bus.path,
-      baudRate: bus.baud,
-      parity: bus.parity,
-      stopBits: bus.stopBits,
-      dataBits: bus.dataBits,
-      timeoutMs,
-    }),
+    bus.driver === 'brana'
+      ? RtuModbusClient.open({
+          port: new NodeSerialPort({
+            path: bus.path,
+            baudRate: bus.baud,
+            parity: bus.parity,
+            stopBits: bus.stopBits,
+            dataBits: bus.dataBits,
+          }),
+          clock: new RealClock(),
+          timeoutMs,
+        })
+      : ModbusSerialClient.connectRtu({
+          path: bus.path,
+          baudRate: bus.baud,
+          parity: bus.parity,
+          stopBits: bus.stopBits,
+          dataBits: bus.dataBits,
+          timeoutMs,
+        }),
   tcp: (bus, timeoutMs) => ModbusSerialClient.connectTcp({ host: bus.host, port: bus.port, timeoutMs }),
 };
 
