@@ -1,4 +1,11 @@
-import { loadCatalogue, MemoryWires, TrafficControllerModel, udpLink, VehicleUnit } from '@brana/hardware';
+import {
+  loadCatalogue,
+  MemoryWires,
+  startStrobe,
+  TrafficControllerModel,
+  udpLink,
+  VehicleUnit,
+} from '@brana/hardware';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type PreemptionConfig, preemptionSchema } from '../config/index.ts';
 import { RealClock, WireGpio } from '../hal/index.ts';
@@ -107,5 +114,43 @@ describe('rt loop (in process, memory wires, real UDP socket)', () => {
     await link.send(unit().frame('request', at(1)));
     await model.waitFor(() => loop.stats().mode === 'fault', 2000, 'readback fault');
     expect(await wires.read('relay-north')).toBe(0);
+  });
+});
+
+describe('rt loop: optical detector and test contact', () => {
+  it('an emergency strobe on the optical input asserts its approach; when it stops, the approach is released', async () => {
+    const { loop, model, wires } = await start({
+      inputs: { optical: [{ line: 'optical-south', approach: 'south', accept: ['emergency'] }] },
+    });
+    await model.waitFor(() => loop.stats().mode === 'running', 2000, 'self-test');
+    const strobe = startStrobe(wires, 'optical-south', { hz: 14.035, pulses: 12, pulseMs: 5 });
+    await model.waitFor(() => model.isClosed('south'), 3000, 'south asserted by the strobe');
+    await strobe.done;
+    await model.waitFor(() => !model.isClosed('south'), 3000, 'south released after the strobe');
+    expect(model.violations).toEqual([]);
+  });
+
+  it('a transit strobe is ignored when the config accepts only emergency', async () => {
+    const { loop, model, wires } = await start({
+      inputs: { optical: [{ line: 'optical-south', approach: 'south', accept: ['emergency'] }] },
+    });
+    await model.waitFor(() => loop.stats().mode === 'running', 2000, 'self-test');
+    const strobe = startStrobe(wires, 'optical-south', { hz: 9.639, pulses: 10, pulseMs: 5 });
+    await strobe.done;
+    expect(model.changes.filter((c) => c.closed)).toEqual([]);
+  });
+
+  it('a held test contact keeps its approach asserted past the update timeout, and releases when opened', async () => {
+    const { loop, model, wires } = await start({
+      timing: { minGapS: 0, selfTestMs: 50, updateTimeoutS: 1 },
+      inputs: { testContact: { line: 'test-contact', approach: 'east' } },
+    });
+    await model.waitFor(() => loop.stats().mode === 'running', 2000, 'self-test');
+    await wires.set('test-contact', 1);
+    await model.waitFor(() => model.isClosed('east'), 2000, 'east asserted by the test contact');
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(model.isClosed('east')).toBe(true);
+    await wires.set('test-contact', 0);
+    await model.waitFor(() => !model.isClosed('east'), 2000, 'east released');
   });
 });

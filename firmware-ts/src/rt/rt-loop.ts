@@ -81,6 +81,8 @@ export class RtLoop {
   private heartbeatLevel: Level = 0;
   private readonly optical: Optical[] = [];
   private testContact: DigitalInput | undefined;
+  private testContactApproach = -1;
+  private testContactUpdateMs = 0;
   private udp: UdpSocket | undefined;
   private readonly radioDecoder = new PriorityFrameDecoder();
   private readonly udpDecoder = new PriorityFrameDecoder();
@@ -178,7 +180,9 @@ export class RtLoop {
     if (tc !== undefined) {
       this.testContact = await gpio.openInput(tc.line, { debounceMs: 20 });
       const approach = this.ids.indexOf(tc.approach);
+      this.testContactApproach = approach;
       this.testContact.onEdge((level) => {
+        this.testContactUpdateMs = this.o.clock.monotonicMs();
         this.feed({
           kind: 'request',
           type: level === 1 ? 'request' : 'cancel',
@@ -283,6 +287,19 @@ export class RtLoop {
     if (this.radioDecoder.pending > 0 && now - this.radioLastDataMs > 50) {
       this.radioDecoder.flush();
       this.countFrameErrors('radio');
+    }
+    // A held test contact is a request that keeps itself fresh, like a vehicle's updates.
+    const tc = this.testContact;
+    if (tc !== undefined && tc.read() === 1 && now - this.testContactUpdateMs >= 500) {
+      this.testContactUpdateMs = now;
+      this.feed({
+        kind: 'request',
+        type: 'update',
+        approach: this.testContactApproach,
+        vehicle: 'test-contact',
+        priority: 2,
+        etaMs: 0,
+      });
     }
     this.feed({ kind: 'tick' });
     this.superviseReadbacks(now);

@@ -34,6 +34,7 @@ describe('strobe classifier', () => {
       fc.property(
         fc.constantFrom(0, 1),
         fc.double({ min: -0.5, max: 0.5, noNaN: true }),
+        // The detector profile's sim jitter is ±2 ms per flash.
         fc.array(fc.double({ min: -2, max: 2, noNaN: true }), { minLength: 12, maxLength: 12 }),
         (cls, dHz, jitter) => {
           const s = new StrobeClassifier(CLASSES, 4);
@@ -45,6 +46,7 @@ describe('strobe classifier', () => {
           expect(last).toBe(cls);
         },
       ),
+      { numRuns: 1000 },
     );
   });
 

@@ -11,21 +11,22 @@ export interface StrobeClassSpec {
 export class StrobeClassifier {
   /** Index into `classes` of the class currently detected, -1 for none. */
   current = -1;
-  private lastPulseMs = Number.NaN;
   private lastValidMs = Number.NaN;
-  private runClass = -1;
-  private run = 0;
+  // The last `consecutivePulses` pulse times, a ring.
+  private readonly times: Float64Array;
+  private next = 0;
+  private count = 0;
 
   constructor(
     readonly classes: readonly StrobeClassSpec[],
     /** Pulses in a row at one class's rate before it counts (N pulses = N - 1 intervals). */
     readonly consecutivePulses: number,
-  ) {}
+  ) {
+    this.times = new Float64Array(Math.max(2, consecutivePulses));
+  }
 
-  /** Class index a pulse interval belongs to, -1 if none. */
-  classOf(intervalMs: number): number {
-    if (!(intervalMs > 0)) return -1;
-    const hz = 1000 / intervalMs;
+  /** Class index of a flash rate, -1 if none. */
+  classOf(hz: number): number {
     for (let i = 0; i < this.classes.length; i++) {
       const c = this.classes[i]!;
       if (Math.abs(hz - c.hz) <= c.toleranceHz) return i;
@@ -33,25 +34,30 @@ export class StrobeClassifier {
     return -1;
   }
 
-  /** A detector pulse (rising edge) at `atMs`; returns the detected class index or -1. */
+  /**
+   * A detector pulse (rising edge) at `atMs`; returns the detected class index or -1.
+   * The rate is taken over the whole window of pulses, so flash jitter averages out; an interval
+   * far from the window's mean (a missed or stray flash) voids the window.
+   */
   pulse(atMs: number): number {
-    const c = Number.isNaN(this.lastPulseMs) ? -1 : this.classOf(atMs - this.lastPulseMs);
-    this.lastPulseMs = atMs;
-    if (c < 0) {
-      // One missed or stray flash breaks the run but not a detection already made; `expire` ends it.
-      this.run = 0;
-      this.runClass = -1;
-      return this.current;
+    const n = this.times.length;
+    this.times[this.next] = atMs;
+    this.next = (this.next + 1) % n;
+    if (this.count < n) this.count++;
+    if (this.count < n) return this.current;
+    const oldest = this.times[this.next]!;
+    const meanMs = (atMs - oldest) / (n - 1);
+    if (!(meanMs > 0)) return this.current;
+    let prev = oldest;
+    for (let k = 1; k < n; k++) {
+      const t = this.times[(this.next + k) % n]!;
+      const d = t - prev;
+      if (d < 0.5 * meanMs || d > 1.5 * meanMs) return this.current;
+      prev = t;
     }
-    if (c === this.runClass) this.run++;
-    else {
-      this.runClass = c;
-      this.run = 1;
-    }
-    if (this.run >= this.consecutivePulses - 1) {
+    const c = this.classOf(1000 / meanMs);
+    if (c >= 0) {
       this.current = c;
-      this.lastValidMs = atMs;
-    } else if (c === this.current) {
       this.lastValidMs = atMs;
     }
     return this.current;
@@ -63,8 +69,7 @@ export class StrobeClassifier {
     const periodMs = 1000 / this.classes[this.current]!.hz;
     if (nowMs - this.lastValidMs <= 3 * periodMs) return false;
     this.current = -1;
-    this.run = 0;
-    this.runClass = -1;
+    this.count = 0;
     return true;
   }
 }
