@@ -26,12 +26,18 @@ describe('preemption config (rt timing)', () => {
   });
 
   it('rejects an optical input or test contact on an unknown approach', () => {
-    const doc = { ...testPreemptionDoc(), inputs: { optical: [{ line: 'opt-n', approach: 'nord' }], testContact: { line: 'tc', approach: 'x' } } };
+    const doc = {
+      ...testPreemptionDoc(),
+      inputs: { optical: [{ line: 'opt-n', approach: 'nord' }], testContact: { line: 'tc', approach: 'x' } },
+    };
     const r = validateGatewayConfig({ name: 'x', preemption: doc });
     expect(r.ok).toBe(false);
     if (!r.ok) {
       expect(r.errors.map((e) => e.path)).toEqual(
-        expect.arrayContaining(['preemption.inputs.optical[0].approach', 'preemption.inputs.testContact.approach']),
+        expect.arrayContaining([
+          'preemption.inputs.optical[0].approach',
+          'preemption.inputs.testContact.approach',
+        ]),
       );
     }
   });
