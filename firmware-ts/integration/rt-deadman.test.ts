@@ -9,10 +9,41 @@ let bench: RtBench;
 const DEADMAN_MS = 100;
 
 beforeAll(async () => {
-  bench = await startRtBench({ deadmanMs: DEADMAN_MS, timing: { updateTimeoutS: 30 } });
+  bench = await startRtBench({ deadmanMs: DEADMAN_MS, timing: { updateTimeoutS: 30, holdMaxS: 1.5 } });
 }, 30_000);
 afterAll(async () => {
   await bench?.close();
+});
+
+describe('maximum hold', () => {
+  it('an approach held beyond holdMaxS is released and faulted, and stays off', async () => {
+    const udp = bench.udp();
+    const v = new VehicleUnit({
+      privateKey: TEST_KEYS.ambulance.privateKey,
+      vehicleId: 2,
+      role: 'ambulance',
+      intersectionId: TEST_INTERSECTION_ID,
+    });
+    const south = { inbound: 3, etaS: 5, headingDeg: 0, speedMps: 12, ...pointOnApproach(3, 150) };
+    await udp.send(v.frame('request', south));
+    await bench.model.waitFor(() => bench.model.isClosed('south'), 5000, 'south closed');
+    const t0 = performance.now();
+    // The vehicle keeps updating: only holdMaxS can end this assertion.
+    const timer = setInterval(() => void udp.send(v.frame('update', south)), 200);
+    try {
+      await bench.model.waitFor(() => !bench.model.isClosed('south'), 4000, 'south released at hold max');
+      expect(performance.now() - t0).toBeGreaterThan(1300);
+      await bench.waitForEvent(
+        (e) => e.type === 'preemption.fault' && e.data.approach === 'south',
+        2000,
+        'fault',
+      );
+      await new Promise((r) => setTimeout(r, 500));
+      expect(bench.model.isClosed('south')).toBe(false);
+    } finally {
+      clearInterval(timer);
+    }
+  });
 });
 
 describe('rt process killed while asserted', () => {
