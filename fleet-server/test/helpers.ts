@@ -22,13 +22,19 @@ export interface TestServer extends FleetServer {
 
 let userCounter = 0;
 
+/** `validateConfig` undefined: the real @brana/firmware validator. */
 export async function startTestServer(
-  validateConfig: ConfigValidator,
+  validateConfig: ConfigValidator | undefined,
   options: Partial<FleetServerOptions> & { dir?: string } = {},
 ): Promise<TestServer> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'brana-fleet-'));
   const dbPath = join(dir, 'fleet.db');
-  const server = await startFleetServer({ dbPath, port: 0, validateConfig, ...options });
+  const server = await startFleetServer({
+    dbPath,
+    port: 0,
+    ...(validateConfig ? { validateConfig } : {}),
+    ...options,
+  });
   const call: TestServer['call'] = async (method, path, o = {}) => {
     const headers: Record<string, string> = { ...o.headers };
     if (o.token) headers.authorization = `Bearer ${o.token}`;
