@@ -63,6 +63,9 @@ export class CounterCache {
     }
     if (closedEnd >= q.to) return entry.rows;
     const tail = counterPerSite(this.sqlite, { ...q, from: closedEnd });
-    return [...entry.rows, ...tail].sort((a, b) => a.siteId.localeCompare(b.siteId) || a.start - b.start);
+    // Plain code-unit order like SQLite's ORDER BY (localeCompare is far slower on 36 k rows).
+    return [...entry.rows, ...tail].sort((a, b) =>
+      a.siteId < b.siteId ? -1 : a.siteId > b.siteId ? 1 : a.start - b.start,
+    );
   }
 }

@@ -34,7 +34,9 @@ export function bucketRows(
     else
       out.set(key, { siteId: r.siteId, start: startOfLocalDay(`${month}-01`, timeZone), amount: r.amount });
   }
-  return [...out.values()].sort((a, b) => a.siteId.localeCompare(b.siteId) || a.start - b.start);
+  return [...out.values()].sort((a, b) =>
+    a.siteId < b.siteId ? -1 : a.siteId > b.siteId ? 1 : a.start - b.start,
+  );
 }
 
 /** Sum over sites per bucket: the region's series (or one site's when only it is in rows). */
