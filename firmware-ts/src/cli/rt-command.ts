@@ -128,6 +128,12 @@ async function runRt(opts: RtOptions): Promise<void> {
     `brana-firmware rt: intersection ${p.intersectionId}, ${p.approaches.length} approaches, heartbeat every ${p.heartbeat.periodMs} ms` +
       `${loop.udpPort === undefined ? '' : `, UDP port ${loop.udpPort}`}; self-test in ${p.timing.selfTestMs} ms\n`,
   );
+  // Anything unexpected ends the process with one line; the dead-man then opens the contacts and
+  // systemd restarts the loop.
+  process.on('uncaughtException', (err) => {
+    process.stderr.write(`brana-firmware rt: stopped on an unexpected error: ${err.message}\n`);
+    process.exit(1);
+  });
   const shutdown = async () => {
     await loop.stop();
     await events.close();

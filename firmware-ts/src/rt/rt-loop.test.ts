@@ -8,7 +8,7 @@ import {
 } from '@brana/hardware';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type PreemptionConfig, preemptionSchema } from '../config/index.ts';
-import { RealClock, WireGpio } from '../hal/index.ts';
+import { type GpioBackend, RealClock, WireGpio } from '../hal/index.ts';
 import { RingEventSink } from './event-sink.ts';
 import { RtLoop } from './rt-loop.ts';
 import {
@@ -152,5 +152,60 @@ describe('rt loop: optical detector and test contact', () => {
     expect(model.isClosed('east')).toBe(true);
     await wires.set('test-contact', 0);
     await model.waitFor(() => !model.isClosed('east'), 2000, 'east released');
+  });
+});
+
+describe('rt loop: an output that cannot be driven', () => {
+  it('is a system fault: the loop stops asserting anything', async () => {
+    const wires = new MemoryWires();
+    const clock = new RealClock();
+    const real = new WireGpio(wires, { clock, kind: 'memory' });
+    // Failure injection around the real backend: the north relay driver refuses to switch on.
+    const gpio: GpioBackend = {
+      kind: 'memory',
+      openInput: (line, o) => real.openInput(line, o),
+      openOutput: async (line, o) => {
+        const out = await real.openOutput(line, o);
+        if (line !== 'relay-north') return out;
+        return {
+          name: out.name,
+          read: () => out.read(),
+          close: () => out.close(),
+          write: (level) => {
+            if (level === 1) throw new Error('relay driver over-current');
+            out.write(level);
+          },
+        };
+      },
+      close: () => real.close(),
+    };
+    const config = preemptionSchema.parse({
+      ...testPreemptionDoc(),
+      inputs: { udp: { port: 0, host: '127.0.0.1' } },
+    });
+    const model = new TrafficControllerModel(wires, {
+      approaches: config.approaches.map((a) => ({ id: a.id, output: a.output, readback: a.readback! })),
+      conflicts: config.conflicts,
+      heartbeat: config.heartbeat.output,
+      deadmanMs: 60,
+    });
+    const events = new RingEventSink(1000);
+    const loop = await RtLoop.start({ config, gpio, clock, events });
+    const link = udpLink(loop.udpPort!);
+    cleanups.push(
+      () => model.close(),
+      () => loop.stop(),
+      () => link.close(),
+    );
+    await model.waitFor(() => loop.stats().mode === 'running', 2000, 'self-test');
+    await link.send(unit().frame('request', at(1)));
+    await model.waitFor(() => loop.stats().mode === 'fault', 2000, 'system fault');
+    const fault = events.take().find((r) => r.kind === 'event' && r.type === 'preemption.fault');
+    expect(fault).toMatchObject({
+      data: { approach: 'system', reason: expect.stringMatching(/over-current/) },
+    });
+    await link.send(unit(TEST_KEYS.ambulance2, 2).frame('request', at(3)));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(model.closedApproaches()).toEqual([]);
   });
 });

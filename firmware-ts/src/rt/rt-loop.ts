@@ -389,10 +389,18 @@ export class RtLoop {
   private feed(input: ArbiterInput): void {
     const r = step(this.state, input, this.o.clock.monotonicMs(), this.arbiter);
     this.state = r.state;
+    let failed: string | undefined;
     for (const c of r.commands) {
-      if (c.kind === 'output') this.outputs[c.approach]!.write(c.level);
-      else this.arbiterEvent(c.event);
+      if (c.kind === 'output') {
+        try {
+          this.outputs[c.approach]!.write(c.level);
+        } catch (err) {
+          failed = `output ${this.outputs[c.approach]!.name} of approach ${this.ids[c.approach]} failed: ${(err as Error).message}`;
+        }
+      } else this.arbiterEvent(c.event);
     }
+    // An output that cannot be driven is a system fault: everything off (as far as it goes), latched.
+    if (failed !== undefined && this.state.mode !== 'fault') this.feed({ kind: 'fault', reason: failed });
   }
 
   private arbiterEvent(e: ArbiterEvent): void {
