@@ -1,5 +1,5 @@
-// hardware: public surface of the package.
-// Modules are re-exported here as they land.
+// @brana/hardware: devices and boards as data (profiles, register codec), the Modbus and priority-frame
+// protocols, and the bench rig whose simulators speak them on real ptys, sockets and wire lines.
 
 export * from './bench/index.ts';
 export * from './boards/index.ts';
