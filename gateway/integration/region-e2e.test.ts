@@ -3,7 +3,7 @@
 // processes. Checks enrolment, the rollout, readings and a preemption reaching the fleet server, a
 // forged request rejected, a clean Ctrl-C, and after a restart that nothing was lost or duplicated.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -33,7 +33,7 @@ function start(args: string[]): Run {
     cwd: REPO,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, BRANA_DATA: '', NO_COLOR: '1', BRANA_TEMP_INTERNALS: '1' },
+    env: { ...process.env, BRANA_DATA: '', NO_COLOR: '1' },
   });
   const out: string[] = [];
   const collect = (chunk: Buffer) => out.push(...chunk.toString('utf8').split('\n').filter(Boolean));
@@ -273,7 +273,6 @@ describe('npm start: a simulated region end to end', () => {
            GROUP BY gateway_num, boot_epoch`,
         )
         .all() as { g: number; b: number; n: number; d: number; lo: number; hi: number }[];
-      console.log(JSON.stringify(epochs), JSON.stringify(final), JSON.stringify(countsAtRestart));
       expect(epochs.length).toBeGreaterThanOrEqual(2);
       for (const e of epochs) {
         expect({ ...e, duplicates: e.n - e.d }).toMatchObject({ duplicates: 0 });
@@ -283,4 +282,50 @@ describe('npm start: a simulated region end to end', () => {
       db.close();
     }
   }, 300_000);
+});
+
+describe('npm start: clear one-line errors', () => {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  async function failing(args: string[]): Promise<{ code: number | null; lines: string[] }> {
+    const run = start(args);
+    const code = await Promise.race([
+      run.exited,
+      new Promise<'hung'>((r) => setTimeout(() => r('hung'), 60_000)),
+    ]);
+    if (code === 'hung') {
+      process.kill(-run.child.pid!, 'SIGKILL');
+      throw new Error(`npm start did not exit:\n${run.out.join('\n')}`);
+    }
+    return { code, lines: run.out.filter((l) => !l.startsWith('npm start: bringing up')) };
+  }
+
+  it('a taken port and a data folder of another version each get one line with the fix', async () => {
+    const data = mkdtempSync(join(tmpdir(), 'brana-region-err-'));
+    dirs.push(data);
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const r = await failing(['--data', data, '--port', String(port), '--no-view']);
+      expect(r.code).toBe(1);
+      expect(r.lines).toEqual([
+        expect.stringMatching(
+          new RegExp(`^npm start: port ${port} on 127\\.0\\.0\\.1 \\(fleet server\\) is taken.*Fix: `),
+        ),
+      ]);
+    } finally {
+      await new Promise<void>((r) => taken.close(() => r()));
+    }
+    writeFileSync(join(data, 'brana-region.json'), JSON.stringify({ format: 99, software: 'brana 9.9.9' }));
+    const v = await failing(['--data', data, '--port', '0', '--no-view']);
+    expect(v.code).toBe(1);
+    expect(v.lines).toEqual([
+      expect.stringMatching(/^npm start: data folder .* belongs to a newer version \(brana 9\.9\.9.*Fix: /),
+    ]);
+    expect(v.lines.join('\n')).not.toMatch(/\bat .*\.ts:\d+/); // no stack trace
+  }, 120_000);
 });

@@ -1,7 +1,6 @@
 // Gathers what the live view shows: telemetry as it reaches the fleet server (readings per second,
 // preemption events, rejections by reason), gateway and rollout state from the fleet API, vehicle
 // runs from the simulator and contact changes seen by the traffic-controller model (latency).
-import type { TelemetryEventRecord } from './parts.ts';
 import {
   emptySnapshot,
   type GatewayRow,
@@ -16,6 +15,15 @@ import type { VehicleRun } from './vehicles.ts';
 const RATE_WINDOW_MS = 10_000;
 const MAX_PREEMPTIONS = 50;
 const MAX_NOTICES = 50;
+
+/** An event record as the fleet server's bus passes it on (the wire protocol's EventRecordInput). */
+export interface TelemetryEventRecord {
+  bootEpoch?: number;
+  seq?: number;
+  ts?: number;
+  kind?: string;
+  data?: Record<string, unknown>;
+}
 
 export interface ContactChangeLike {
   approach: string;
@@ -103,7 +111,7 @@ export class RegionCollector {
   }
 
   private event(e: TelemetryEventRecord): void {
-    const kind = String(e.kind ?? e.type ?? '');
+    const kind = String(e.kind ?? '');
     const data = (e.data ?? {}) as Record<string, unknown>;
     const at = typeof e.ts === 'number' ? e.ts : this.now();
     const approach = String(data.approach ?? '?');

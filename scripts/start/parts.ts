@@ -1,103 +1,43 @@
-// The parts `npm start` runs, looked up at run time from their packages' public surfaces. A part a
-// package does not offer yet is reported as missing (the view says so) instead of crashing the start.
-// The interfaces below are the subset of each part's API this script uses.
-import type { EventEmitter } from 'node:events';
-
-export interface ConfigIssue {
-  path: string;
-  message: string;
-  fix: string;
-}
-export type ConfigValidator = (
-  doc: unknown,
-) => { ok: true; config: unknown } | { ok: false; errors: ConfigIssue[] };
-
-export interface FleetLogger {
-  info(msg: string, fields?: Record<string, unknown>): void;
-  warn(msg: string, fields?: Record<string, unknown>): void;
-  error(msg: string, fields?: Record<string, unknown>): void;
-}
-
-export interface TelemetryEventRecord {
-  type?: string;
-  kind?: string;
-  ts?: number;
-  data?: Record<string, unknown>;
-  [key: string]: unknown;
-}
-
-export interface FleetBus extends EventEmitter {
-  on(
-    event: 'telemetry',
-    listener: (e: {
-      gatewayId: string;
-      readings: readonly unknown[];
-      events: readonly TelemetryEventRecord[];
-    }) => void,
-  ): this;
-  on(event: 'gateway', listener: (e: { gatewayId: string; online: boolean }) => void): this;
-  on(event: 'rollout', listener: (e: { rolloutId: string }) => void): this;
-  on(event: 'apply', listener: (e: { gatewayId: string; version: number; state: string }) => void): this;
-}
-
-export interface RunningFleetServer {
-  url: string;
-  port: number;
-  fleet: { bus: FleetBus; hub: { isOnline(gatewayId: string): boolean } };
-  createUser(
-    username: string,
-    role: 'viewer' | 'technician' | 'fleetOperator' | 'admin',
-    password?: string,
-  ): Promise<{ id: string; password: string }>;
-  createAdmin(username: string, password?: string): Promise<{ id: string; password: string }>;
-  close(): Promise<void>;
-}
-
-export type StartFleetServer = (options: {
-  dbPath: string;
-  port: number;
-  host: string;
-  log?: FleetLogger;
-  validateConfig: ConfigValidator;
-}) => Promise<RunningFleetServer>;
-
-export type { Gateway as RunningGateway, GatewayOptions } from '@brana/gateway';
-
+// The parts `npm start` runs, from their packages' public surfaces. The web console is looked up at
+// run time: until @brana/fleet-server exports it, the view says it is not available instead of the
+// start failing.
+import { validateGatewayConfig } from '@brana/firmware';
+import { type FleetServer, type FleetServerOptions, startFleetServer } from '@brana/fleet-server';
 import { type Gateway, type GatewayOptions, startGateway } from '@brana/gateway';
-export type StartGateway = (options: GatewayOptions) => Promise<Gateway>;
+
+export type { FleetServer as RunningFleetServer, Gateway as RunningGateway, GatewayOptions };
+
+export type MountConsole = NonNullable<FleetServerOptions['mount']>;
 
 export interface Parts {
-  startFleetServer: StartFleetServer | null;
-  validateGatewayConfig:
-    | ((doc: unknown, o?: { knownProfiles?: ReadonlySet<string> }) => ReturnType<ConfigValidator>)
-    | null;
-  startGateway: StartGateway | null;
-  /** What is missing, for the view: "@brana/fleet-server: startFleetServer". */
+  startFleetServer: typeof startFleetServer;
+  validateGatewayConfig: typeof validateGatewayConfig;
+  startGateway: typeof startGateway;
+  /** Mounts the web console on the fleet app, with the path it lives under; null until it lands. */
+  console: { mount: MountConsole; path: string } | null;
+  /** What is missing, for the view, e.g. "@brana/fleet-server: createConsole". */
   missing: string[];
 }
 
-async function surface(pkg: string): Promise<Record<string, unknown>> {
-  try {
-    return (await import(pkg)) as Record<string, unknown>;
-  } catch (err) {
-    if (process.env.BRANA_DEBUG) console.error(err);
-    return {};
-  }
-}
+type CreateConsole = (o: { fleet: unknown }) => unknown;
 
 export async function loadParts(): Promise<Parts> {
-  const [fleet, firmware] = await Promise.all([surface('@brana/fleet-server'), surface('@brana/firmware')]);
+  const fleet = (await import('@brana/fleet-server')) as unknown as Record<string, unknown>;
+  const createConsole = fleet.createConsole as CreateConsole | undefined;
   const missing: string[] = [];
-  const pick = <T>(mod: Record<string, unknown>, pkg: string, name: string): T | null => {
-    const f = mod[name];
-    if (typeof f === 'function') return f as T;
-    missing.push(`${pkg}: ${name}`);
-    return null;
-  };
+  if (typeof createConsole !== 'function') missing.push('@brana/fleet-server: createConsole (web console)');
   return {
-    startFleetServer: pick<StartFleetServer>(fleet, '@brana/fleet-server', 'startFleetServer'),
-    validateGatewayConfig: pick(firmware, '@brana/firmware', 'validateGatewayConfig'),
-    startGateway: typeof startGateway === 'function' ? startGateway : null,
+    startFleetServer,
+    validateGatewayConfig,
+    startGateway,
+    console:
+      typeof createConsole === 'function'
+        ? {
+            // The console's routes carry their own /console prefix, so it is mounted at the root.
+            mount: (app, f) => app.route('/', createConsole({ fleet: f }) as Parameters<typeof app.route>[1]),
+            path: '/console/',
+          }
+        : null,
     missing,
   };
 }

@@ -200,53 +200,38 @@ export async function startRegion(o: RegionRunOptions, io: RegionIo): Promise<Ru
     const knownProfiles = new Set(catalogue.keys());
 
     // ---------------------------------------------------------------- fleet server
-    let server: RunningFleetServer | null = null;
-    let client: FleetClient | null = null;
-    if (parts.startFleetServer && parts.validateGatewayConfig) {
-      collector.part('fleet server', 'starting');
-      const validate = parts.validateGatewayConfig;
-      server = await parts.startFleetServer({
-        dbPath: data.fleetDb,
-        port,
-        host: o.host,
-        log: {
-          info() {},
-          warn: (msg) => notice(`fleet: ${msg}`),
-          error: (msg) => notice(`fleet error: ${msg}`),
-        },
-        validateConfig: (doc) => validate(doc, { knownProfiles }),
-      });
-      const s = server;
-      stops.push({ name: 'fleet server', stop: () => s.close() });
-      if (state.fleetPort !== null && state.fleetPort !== s.port) {
-        notice(
-          `the gateways enrolled with the fleet server on port ${state.fleetPort}; they cannot reach port ${s.port}. Fix: start with --port ${state.fleetPort}`,
-        );
-      } else if (state.fleetPort === null) {
-        state.fleetPort = s.port;
-        save();
-      }
-      collector.part('fleet server', 'running', s.url);
-      collector.snap.apiUrl = `${s.url}/api/v1`;
-      collector.snap.consoleUrl = await consoleUrl(s.url);
-      s.fleet.bus.on('telemetry', (e) => collector.telemetry(e.gatewayId, e.readings, e.events));
-      client = await serviceClient(s, state, save, io);
-    } else {
-      collector.part(
-        'fleet server',
-        'missing',
-        parts.startFleetServer
-          ? 'needs validateGatewayConfig from @brana/firmware'
-          : 'needs startFleetServer from @brana/fleet-server',
+    collector.part('fleet server', 'starting');
+    const validate = parts.validateGatewayConfig;
+    const server: RunningFleetServer = await parts.startFleetServer({
+      dbPath: data.fleetDb,
+      port,
+      host: o.host,
+      log: {
+        info() {},
+        warn: (msg) => notice(`fleet: ${msg}`),
+        error: (msg) => notice(`fleet error: ${msg}`),
+      },
+      validateConfig: (doc) => validate(doc, { knownProfiles }),
+      ...(parts.console ? { mount: parts.console.mount } : {}),
+    });
+    stops.push({ name: 'fleet server', stop: () => server.close() });
+    if (state.fleetPort !== null && state.fleetPort !== server.port) {
+      notice(
+        `the gateways enrolled with the fleet server on port ${state.fleetPort}; they cannot reach port ${server.port}. Fix: start with --port ${state.fleetPort}`,
       );
+    } else if (state.fleetPort === null) {
+      state.fleetPort = server.port;
+      save();
     }
+    collector.part('fleet server', 'running', server.url);
+    collector.snap.apiUrl = `${server.url}/api/v1`;
+    collector.snap.consoleUrl = parts.console ? await consoleUrl(`${server.url}${parts.console.path}`) : null;
+    server.fleet.bus.on('telemetry', (e) => collector.telemetry(e.gatewayId, e.readings, e.events));
+    const client = await serviceClient(server, state, save, io);
 
     // ---------------------------------------------------------------- sites in the fleet
-    let groupId: string | null = null;
-    if (client) {
-      groupId = await ensureGroup(client, state, save);
-      for (const p of plans) await ensureSite(client, state, save, p);
-    }
+    const groupId = await ensureGroup(client, state, save);
+    for (const p of plans) await ensureSite(client, state, save, p);
 
     // ---------------------------------------------------------------- bench rigs
     const clock = o.speed === 1 ? realClock : scaledClock(o.speed);
@@ -310,16 +295,14 @@ export async function startRegion(o: RegionRunOptions, io: RegionIo): Promise<Ru
           : buildingConfig(r.plan, r.rig!.endpoints),
       );
     }
-    if (parts.validateGatewayConfig) {
-      for (const [site, cfg] of configs) {
-        const v = parts.validateGatewayConfig(cfg, { knownProfiles });
-        if (!v.ok) {
-          const e = v.errors[0]!;
-          throw new StartError(
-            'REGION_INVALID',
-            `the generated config of ${site} is invalid: ${e.path}: ${e.message} (fix: ${e.fix}). Fix: correct scripts/region or scripts/start/configs.ts`,
-          );
-        }
+    for (const [site, cfg] of configs) {
+      const v = validate(cfg, { knownProfiles });
+      if (!v.ok) {
+        const e = v.errors[0]!;
+        throw new StartError(
+          'REGION_INVALID',
+          `the generated config of ${site} is invalid: ${e.path}: ${e.message} (fix: ${e.fix}). Fix: correct scripts/region or scripts/start/configs.ts`,
+        );
       }
     }
 
@@ -335,20 +318,7 @@ export async function startRegion(o: RegionRunOptions, io: RegionIo): Promise<Ru
         readingsPerS: 0,
       });
     }
-    if (!server || !client) {
-      for (const r of runtimes) {
-        Object.assign(collector.gatewayRow(r.plan.site)!, { state: 'missing', detail: 'no fleet server' });
-      }
-    } else if (!parts.startGateway) {
-      for (const r of runtimes) {
-        Object.assign(collector.gatewayRow(r.plan.site)!, {
-          state: 'missing',
-          detail: 'needs startGateway from @brana/gateway',
-        });
-      }
-      // Claim tokens are still made, so they show in the console as waiting for their gateways.
-      for (const r of runtimes) await ensureClaimToken(client, state, save, r.plan, groupId);
-    } else {
+    {
       const available = firmwareSubcommands();
       for (const r of runtimes) {
         const site = r.plan.site;
@@ -371,9 +341,7 @@ export async function startRegion(o: RegionRunOptions, io: RegionIo): Promise<Ru
               supervise: true,
             },
             trialS: o.trialS,
-            ...(parts.validateGatewayConfig
-              ? { validateConfig: gatewayValidator(parts.validateGatewayConfig, knownProfiles) }
-              : {}),
+            validateConfig: gatewayValidator(validate, knownProfiles),
             log: (level, message) => {
               if (level !== 'info') notice(`${site} gateway: ${message}`);
             },
@@ -398,7 +366,7 @@ export async function startRegion(o: RegionRunOptions, io: RegionIo): Promise<Ru
     }
 
     // ---------------------------------------------------------------- vehicles and the SOS button
-    if (server && client && parts.startGateway) {
+    {
       let seed = o.seed >>> 0 || 1;
       const random = () => {
         // xorshift32: repeatable runs for a given --seed
@@ -430,23 +398,18 @@ export async function startRegion(o: RegionRunOptions, io: RegionIo): Promise<Ru
       collector.part('vehicle simulator', 'running');
       const careHome = runtimes.find((r) => r.plan.kind === 'care-home');
       if (careHome?.rig) timers.push(sosPresses(careHome.rig, notice));
-    } else {
-      collector.part('vehicle simulator', 'missing', 'waits for the fleet server and the gateways');
     }
 
     // ---------------------------------------------------------------- state polling for the view
-    if (client) {
-      const c = client;
-      const poll = async () => {
-        try {
-          await refresh(c, collector, plans, state);
-        } catch (err) {
-          if (!stopped) collector.notice(`fleet API: ${describeStartFailure(err)}`);
-        }
-      };
-      await poll();
-      timers.push(setInterval(() => void poll(), POLL_MS));
-    }
+    const poll = async () => {
+      try {
+        await refresh(client, collector, plans);
+      } catch (err) {
+        if (!stopped) collector.notice(`fleet API: ${describeStartFailure(err)}`);
+      }
+    };
+    await poll();
+    timers.push(setInterval(() => void poll(), POLL_MS));
 
     return {
       dataDir: data.root,
@@ -676,12 +639,7 @@ async function rollOutIfChanged(
   notice(`config v${doc.version} rolling out to ${p.site}`);
 }
 
-async function refresh(
-  client: FleetClient,
-  collector: RegionCollector,
-  plans: SitePlan[],
-  state: RegionState,
-): Promise<void> {
+async function refresh(client: FleetClient, collector: RegionCollector, plans: SitePlan[]): Promise<void> {
   const [bySite, rollouts] = await Promise.all([
     gatewaysByTag(client),
     client.get<RolloutItem[]>('/api/v1/rollouts'),
@@ -714,7 +672,6 @@ async function refresh(
       total: Object.values(r.counts).reduce((a, b) => a + b, 0),
     }));
   collector.rollouts(rows);
-  void state;
 }
 
 async function startSiteRig(
