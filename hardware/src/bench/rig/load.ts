@@ -140,7 +140,8 @@ export function checkRig(rig: Rig, catalogue: Catalogue): ProfileIssue[] {
 
 /** Validate a rig object (parsed YAML or built in code). Throws `RigError`. */
 export function validateRig(data: unknown, catalogue: Catalogue, file = '<rig>'): Rig {
-  const result = rigSchema.safeParse(data);
+  // reportInput: messages quote the value that is wrong ("300 is too big"), as profile errors do.
+  const result = rigSchema.safeParse(data, { reportInput: true });
   if (!result.success) {
     const issues = zodIssuesToProfileIssues(result.error.issues).map((i) => ({
       ...i,

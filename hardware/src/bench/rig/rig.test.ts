@@ -68,7 +68,12 @@ describe('rig files', () => {
   it('rejects a unit id outside 1-247 and bad YAML with its line', () => {
     const text =
       'name: x\nbuses:\n  - { type: tcp, name: t, port: 0, devices: [{ profile: eastron-sdm630, unit: 300 }] }\n';
-    expect(issuesOf(text)).toMatch(/buses\[0\]\.devices\[0\]\.unit/);
+    expect(issuesOf(text)).toMatch(
+      /^bad\.yaml:3:\d+: buses\[0\]\.devices\[0\]\.unit: 300 is too big\. Fix: use at most 247$/m,
+    );
+    expect(issuesOf('name: x\nbuses:\n  - { type: tcp, name: t, port: "abc", devices: [] }\n')).toMatch(
+      /buses\[0\]\.port: expected number, got "abc"\. Fix: set port to a number/,
+    );
     expect(issuesOf('name: [x\n')).toMatch(/^bad\.yaml:\d+:\d+: not valid YAML/);
     expect(issuesOf('name: *nothing\n')).toMatch(
       /^bad\.yaml: not valid YAML: .*alias.*Fix: define every anchor/i,
