@@ -299,7 +299,7 @@ describe('arbiter invariants (property, long random sequences)', () => {
       fc.property(fc.array(opArb, { minLength: 50, maxLength: 400 }), fc.boolean(), (ops, st) =>
         checkRun(CONFIG, ops, st),
       ),
-      { numRuns: 300 },
+      { numRuns: 150 },
     );
   });
 
@@ -313,7 +313,7 @@ describe('arbiter invariants (property, long random sequences)', () => {
     };
     fc.assert(
       fc.property(fc.array(opArb, { minLength: 50, maxLength: 400 }), (ops) => checkRun(config, ops, true)),
-      { numRuns: 300 },
+      { numRuns: 150 },
     );
   });
 
@@ -328,7 +328,7 @@ describe('arbiter invariants (property, long random sequences)', () => {
     };
     fc.assert(
       fc.property(fc.array(opArb, { minLength: 50, maxLength: 300 }), (ops) => checkRun(config, ops, true)),
-      { numRuns: 200 },
+      { numRuns: 100 },
     );
   });
 
@@ -345,7 +345,7 @@ describe('arbiter invariants (property, long random sequences)', () => {
         state = step(state, { kind: 'tick' }, state.nowMs + CONFIG.updateTimeoutMs + 1, CONFIG).state;
         expect(outputLevels(state).every((l) => l === 0)).toBe(true);
       }),
-      { numRuns: 200 },
+      { numRuns: 100 },
     );
   });
 });
