@@ -19,6 +19,7 @@ export {
   checkCatalogue,
   DEFAULT_PROFILES_DIR,
   formatPath,
+  type LocatedErrorClass,
   listProfileFiles,
   loadCatalogue,
   loadProfileFile,

@@ -205,19 +205,28 @@ export function validateProfile(data: unknown, file = '<profile>'): DeviceProfil
   return profile;
 }
 
+/** An error class listing located issues in one file: ProfileError, or RigError for rig files. */
+export type LocatedErrorClass = new (
+  file: string,
+  issues: readonly ProfileIssue[],
+  cause?: unknown,
+) => Error & { readonly issues: readonly ProfileIssue[] };
+
 /**
- * Parses YAML text and hands the data to `validate`; YAML syntax errors and the ProfileErrors that
- * `validate` throws come back with line and column in `file`. Shared by device, board and rig files.
+ * Parses YAML text and hands the data to `validate`; YAML syntax errors and the errors of class
+ * `errorClass` (default ProfileError) that `validate` throws come back as that class with line and
+ * column in `file`. Shared by device, board and rig files.
  */
 export function parseYamlWith<T>(
   text: string,
   file: string,
   validate: (data: unknown, file: string) => T,
+  errorClass: LocatedErrorClass = ProfileError,
 ): T {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    throw new ProfileError(
+    throw new errorClass(
       file,
       doc.errors.map((e) => {
         const pos = lines.linePos(e.pos[0]);
@@ -236,7 +245,7 @@ export function parseYamlWith<T>(
     data = doc.toJS();
   } catch (e) {
     // An alias to an anchor that does not exist (`id: *x`) only fails when the document is built.
-    throw new ProfileError(
+    throw new errorClass(
       file,
       [
         {
@@ -251,30 +260,35 @@ export function parseYamlWith<T>(
   try {
     return validate(data, file);
   } catch (e) {
-    if (e instanceof ProfileError) throw new ProfileError(file, locate(doc, lines, [...e.issues]), e.cause);
+    if (e instanceof errorClass) throw new errorClass(file, locate(doc, lines, [...e.issues]), e.cause);
     throw e;
   }
 }
 
 /** Reads a YAML file and validates it with `validate` (see parseYamlWith). */
-export function loadYamlFileWith<T>(path: string, validate: (data: unknown, file: string) => T): T {
+export function loadYamlFileWith<T>(
+  path: string,
+  validate: (data: unknown, file: string) => T,
+  errorClass: LocatedErrorClass = ProfileError,
+  missingFix = 'check the path',
+): T {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new ProfileError(
+    throw new errorClass(
       path,
       [
         {
           path: '',
           message: `cannot read the file (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
-          fix: 'check the path',
+          fix: missingFix,
         },
       ],
       e,
     );
   }
-  return parseYamlWith(text, path, validate);
+  return parseYamlWith(text, path, validate, errorClass);
 }
 
 /** Parses and validates YAML text; issues carry line and column in `file`. */

@@ -1,11 +1,9 @@
 // Reading rig files: YAML → zod → cross-checks against the profile catalogue, with every error
 // naming the file, the line, the path inside it and the fix.
 
-import { readFileSync } from 'node:fs';
-import { isMap, isNode, isScalar, LineCounter, parseDocument } from 'yaml';
 import { formatProfileIssue, HardwareError, type ProfileIssue } from '../../errors.ts';
 import type { Catalogue } from '../../profiles/index.ts';
-import { zodIssuesToProfileIssues } from '../../profiles/index.ts';
+import { loadYamlFileWith, parseYamlWith, zodIssuesToProfileIssues } from '../../profiles/index.ts';
 import { type Rig, rigSchema } from './schema.ts';
 
 /** A rig file is invalid. `issues` lists everything wrong; the message names the first. */
@@ -24,13 +22,6 @@ export class RigError extends HardwareError {
   describeAll(): string {
     return this.issues.map((i) => formatProfileIssue(this.file, i)).join('\n');
   }
-}
-
-function pathOf(path: string): (string | number)[] {
-  const out: (string | number)[] = [];
-  for (const m of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g))
-    out.push(m[2] !== undefined ? Number(m[2]) : (m[1] ?? ''));
-  return out;
 }
 
 /** Cross-checks zod cannot do: profiles exist and fit, names and unit ids are unique. */
@@ -157,87 +148,14 @@ export function validateRig(data: unknown, catalogue: Catalogue, file = '<rig>')
 
 /** Parse and validate rig YAML text; issues carry the line and column in `file`. */
 export function parseRig(text: string, catalogue: Catalogue, file = '<rig>'): Rig {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new RigError(
-      file,
-      doc.errors.map((e) => {
-        const pos = lines.linePos(e.pos[0]);
-        return {
-          path: '',
-          message: `not valid YAML: ${e.message.split('\n')[0]}`,
-          fix: 'fix the YAML syntax at this line (indentation, quotes, duplicate keys)',
-          line: pos.line,
-          column: pos.col,
-        };
-      }),
-    );
-  }
-  let data: unknown;
-  try {
-    data = doc.toJS();
-  } catch (e) {
-    // e.g. an alias (*name) without its anchor (&name)
-    throw new RigError(
-      file,
-      [
-        {
-          path: '',
-          message: `not valid YAML: ${e instanceof Error ? e.message : String(e)}`,
-          fix: 'define every anchor (&name) before its alias (*name)',
-        },
-      ],
-      e,
-    );
-  }
-  try {
-    return validateRig(data, catalogue, file);
-  } catch (e) {
-    if (!(e instanceof RigError)) throw e;
-    const located = e.issues.map((issue) => {
-      // Point at the deepest node of the path that exists in the document.
-      const path = pathOf(issue.path);
-      const last = path[path.length - 1];
-      const parent = doc.getIn(path.slice(0, -1), true);
-      if (typeof last === 'string' && isMap(parent)) {
-        // Point at the key itself (an unknown or misspelt field), not its value.
-        const pair = parent.items.find((it) => isScalar(it.key) && it.key.value === last);
-        if (pair !== undefined && isScalar(pair.key) && pair.key.range) {
-          const pos = lines.linePos(pair.key.range[0]);
-          return { ...issue, line: pos.line, column: pos.col };
-        }
-      }
-      for (let n = path.length; n >= 0; n--) {
-        const node = doc.getIn(path.slice(0, n), true);
-        if (isNode(node) && node.range) {
-          const pos = lines.linePos(node.range[0]);
-          return { ...issue, line: pos.line, column: pos.col };
-        }
-      }
-      return issue;
-    });
-    throw new RigError(file, located, e.cause);
-  }
+  return parseYamlWith(text, file, (data, f) => validateRig(data, catalogue, f), RigError);
 }
 
 export function loadRigFile(path: string, catalogue: Catalogue): Rig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? 'error';
-    throw new RigError(
-      path,
-      [
-        {
-          path: '',
-          message: `cannot read the rig file (${code})`,
-          fix: 'check the path; rigs live in hardware/rigs/',
-        },
-      ],
-      e,
-    );
-  }
-  return parseRig(text, catalogue, path);
+  return loadYamlFileWith(
+    path,
+    (data, f) => validateRig(data, catalogue, f),
+    RigError,
+    'check the path; rigs live in hardware/rigs/',
+  );
 }

@@ -76,13 +76,13 @@ describe('rig files', () => {
     );
     expect(issuesOf('name: [x\n')).toMatch(/^bad\.yaml:\d+:\d+: not valid YAML/);
     expect(issuesOf('name: *nothing\n')).toMatch(
-      /^bad\.yaml: not valid YAML: .*alias.*Fix: define every anchor/i,
+      /^bad\.yaml: not valid YAML: .*alias.*Fix: define the anchor/i,
     );
   });
 
   it('reports a missing file in one line', () => {
     expect(() => loadRigFile('/nonexistent/rig.yaml', catalogue)).toThrow(
-      /rig.yaml: cannot read the rig file \(ENOENT\)\. Fix: check the path/,
+      /rig.yaml: cannot read the file \(ENOENT\)\. Fix: check the path; rigs live in hardware\/rigs\//,
     );
   });
 });
