@@ -301,4 +301,61 @@ describe('console sign-in and roles', () => {
     await limited.fleet.hub.close();
     limited.database.close();
   });
+
+  it('starts a staged rollout from the form, then pauses, resumes and aborts it', async () => {
+    const db = env.fleet.db;
+    const group = createGroup(db, { name: 'pilot' }, 'system');
+    const insert = env.database.sqlite.prepare(
+      `INSERT INTO gateways (id, num, name, public_key, status, enrolled_at) VALUES (?, ?, ?, ?, 'active', 0)`,
+    );
+    const members = env.database.sqlite.prepare(
+      'INSERT INTO gateway_groups (gateway_id, group_id) VALUES (?, ?)',
+    );
+    for (let i = 1; i <= 4; i++) {
+      insert.run(`gw_${i}`, i, `gw-${i}`, `k${i}`);
+      members.run(`gw_${i}`, group.id);
+    }
+    createConfigDocument(
+      db,
+      { validate: env.fleet.validateConfig, serverKey: env.fleet.serverKey.privateKey },
+      { config: { name: 'a' } },
+      'system',
+    );
+    const operator = await env.signIn('fleetoperator');
+    const post = (path: string, fields: Record<string, string> = {}) =>
+      operator(path, {
+        method: 'POST',
+        body: new URLSearchParams(fields),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
+    const bad = await post('/console/rollouts', {
+      configVersion: '1',
+      target: `group:${group.id}`,
+      stages: '50,40',
+    });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain('stages[1]');
+    const started = await post('/console/rollouts', {
+      configVersion: '1',
+      target: `group:${group.id}`,
+      stages: '25,100',
+      maxFailureShare: '0,2',
+    });
+    expect(started.status).toBe(303);
+    const page = started.headers.get('location')!;
+    const id = decodeURIComponent(page.split('/').pop()!);
+    const html = await (await operator(page)).text();
+    expect(html).toContain('data-stage="0" data-state="active"');
+    expect(html).toContain('data-action="pause"');
+    expect((await post(`${page}/pause`)).status).toBe(303);
+    expect(env.fleet.rollouts.get(id).state).toBe('paused');
+    expect(await (await operator(page)).text()).toContain('data-action="resume"');
+    expect((await post(`${page}/resume`)).status).toBe(303);
+    expect(env.fleet.rollouts.get(id).state).toBe('running');
+    expect((await post(`${page}/abort`)).status).toBe(303);
+    expect(env.fleet.rollouts.get(id).state).toBe('aborted');
+    const again = await post(`${page}/resume`);
+    expect(again.status).toBe(409);
+    expect(await again.text()).toContain('cannot resume');
+  });
 });
