@@ -1,4 +1,5 @@
 import {
+  crc16Ccitt,
   type DecodedFrame,
   emptyDecodedFrame,
   encodeSignedFrame,
@@ -163,5 +164,27 @@ describe('geometry helpers', () => {
     const p = pointOnApproach(2, 500);
     expect(distanceM(p.latDeg, p.lonDeg, 49.1973, 16.6063)).toBeGreaterThan(495);
     expect(distanceM(p.latDeg, p.lonDeg, 49.1973, 16.6063)).toBeLessThan(505);
+  });
+});
+
+describe('request checks (property)', () => {
+  it('any change to a signed frame, even with a fixed-up CRC, is never accepted', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 4, max: 113 }),
+        fc.integer({ min: 1, max: 255 }),
+        fc.integer({ min: 1, max: 1_000_000 }),
+        (at, mask, counter) => {
+          const c = new RequestChecks(testPreemptionConfig());
+          const buf = encodeSignedFrame(fields({ counter }), TEST_KEYS.ambulance.privateKey);
+          buf[at] = buf[at]! ^ mask;
+          const crc = crc16Ccitt(buf, 2, 114);
+          buf.writeUInt16BE(crc, 114);
+          const f = readFrameFields(buf, 0, emptyDecodedFrame());
+          expect(c.check(buf, 0, f, NOW, 1000)).not.toBe('ok');
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
