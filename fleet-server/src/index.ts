@@ -19,6 +19,8 @@ export {
   getConfigDocument,
   listConfigDocuments,
 } from './configs/index.ts';
+// The web console (src/console, built by its own engineer): mount with app.route('/', createConsole({ fleet })).
+export { type ConsoleDeps, createConsole, DEFAULT_CONSOLE_BASE } from './console/index.ts';
 export type { FleetBusEvents, FleetContext, Logger } from './context.ts';
 export { DEFAULT_DB_PATH, type FleetDatabase, type FleetDb, openFleetDatabase, schema } from './db/index.ts';
 export {
