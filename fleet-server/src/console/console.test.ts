@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createUser } from '../auth/users.ts';
 import { createConfigDocument } from '../configs/index.ts';
@@ -10,7 +13,7 @@ import { createConsole } from './index.ts';
 const PASSWORD = 'correct horse battery';
 
 async function setup(loginRateLimit?: { perSecond: number; burst: number }) {
-  const database = openFleetDatabase(':memory:');
+  const database = openFleetDatabase(join(mkdtempSync(join(tmpdir(), 'brana-console-')), 'fleet.db'));
   const fleet = createFleetContext(database, { validateConfig: (doc) => ({ ok: true, config: doc }) });
   const { app } = createFleetApp(fleet, { rateLimit: { perSecond: 1000, burst: 1000 } });
   app.route('/', createConsole({ fleet, ...(loginRateLimit ? { loginRateLimit } : {}) }));
@@ -40,6 +43,7 @@ describe('console sign-in and roles', () => {
   afterEach(async () => {
     await env.fleet.hub.close();
     env.database.close();
+    rmSync(dirname(env.database.path), { recursive: true, force: true });
   });
 
   it('sends a visitor without a session to the sign-in page, keeping where they wanted to go', async () => {
@@ -300,6 +304,7 @@ describe('console sign-in and roles', () => {
     expect(await third.text()).toMatch(/Too many attempts; wait \d+ s/);
     await limited.fleet.hub.close();
     limited.database.close();
+    rmSync(dirname(limited.database.path), { recursive: true, force: true });
   });
 
   it('starts a staged rollout from the form, then pauses, resumes and aborts it', async () => {

@@ -1,4 +1,7 @@
 import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FleetBusEvents } from '../context.ts';
 import { type FleetDatabase, openFleetDatabase } from '../db/index.ts';
@@ -12,10 +15,13 @@ const T0 = Date.UTC(2026, 2, 1);
 
 describe('CounterCache', () => {
   let database: FleetDatabase;
-  afterEach(() => database.close());
+  afterEach(() => {
+    database.close();
+    rmSync(dirname(database.path), { recursive: true, force: true });
+  });
 
   it('answers like the query, reads closed days once, and forgets them when late readings arrive', () => {
-    database = openFleetDatabase(':memory:');
+    database = openFleetDatabase(join(mkdtempSync(join(tmpdir(), 'brana-console-')), 'fleet.db'));
     const sqlite = database.sqlite;
     sqlite
       .prepare(`INSERT INTO sites (id, name, kind, created_at) VALUES ('s1', 'school', 'building', 0)`)
