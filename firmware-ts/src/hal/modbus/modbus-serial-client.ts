@@ -3,7 +3,7 @@
 // the unit id and timeout as client state, and one RS-485 line carries one request at a time.
 // Request timeouts run on the library's own (real) timers.
 import { createRequire } from 'node:module';
-import { UnsupportedPlatformError } from '@brana/hardware';
+import { type ModbusRequest, type ModbusResponse, UnsupportedPlatformError } from '@brana/hardware';
 import type { ModbusRTU as ModbusRTUInstanceType } from 'modbus-serial/ModbusRTU.js';
 import {
   FirmwareError,
@@ -18,8 +18,9 @@ import {
 } from '../../errors.ts';
 import { resolveSerialSettings } from '../serial/options.ts';
 import type { SerialSettings } from '../serial/serial-port.ts';
-import { MODBUS_LIMITS, type ModbusClient, type ModbusRequestOptions } from './modbus-client.ts';
-import { checkRange, checkRegisterValues, checkTimeout, checkUnitId } from './request-checks.ts';
+import { CheckedModbusClient } from './checked-client.ts';
+import type { ModbusRequestOptions } from './modbus-client.ts';
+import { checkTimeout } from './request-checks.ts';
 
 type ModbusRTU = ModbusRTUInstanceType;
 type ModbusRTUClass = new () => ModbusRTU;
@@ -80,7 +81,33 @@ function loadModbusSerial(): ModbusRTUClass {
   }
 }
 
-export class ModbusSerialClient implements ModbusClient {
+/** One request through modbus-serial's per-function-code methods, answered as a ModbusResponse. */
+async function callModbusSerial(c: ModbusRTU, r: ModbusRequest): Promise<ModbusResponse> {
+  switch (r.fc) {
+    case 1:
+      return { fc: 1, bits: (await c.readCoils(r.address, r.quantity)).data.slice(0, r.quantity) };
+    case 2:
+      return { fc: 2, bits: (await c.readDiscreteInputs(r.address, r.quantity)).data.slice(0, r.quantity) };
+    case 3:
+      return { fc: 3, registers: (await c.readHoldingRegisters(r.address, r.quantity)).data };
+    case 4:
+      return { fc: 4, registers: (await c.readInputRegisters(r.address, r.quantity)).data };
+    case 5:
+      await c.writeCoil(r.address, r.value);
+      return r;
+    case 6:
+      await c.writeRegister(r.address, r.value);
+      return r;
+    case 15:
+      await c.writeCoils(r.address, r.values);
+      return { fc: 15, address: r.address, quantity: r.values.length };
+    case 16:
+      await c.writeRegisters(r.address, r.values);
+      return { fc: 16, address: r.address, quantity: r.values.length };
+  }
+}
+
+export class ModbusSerialClient extends CheckedModbusClient {
   readonly target: string;
   readonly #client: ModbusRTU;
   readonly #defaultTimeoutMs: number;
@@ -88,6 +115,7 @@ export class ModbusSerialClient implements ModbusClient {
   #closed = false;
 
   private constructor(target: string, client: ModbusRTU, defaultTimeoutMs: number) {
+    super();
     this.target = target;
     this.#client = client;
     this.#defaultTimeoutMs = defaultTimeoutMs;
@@ -144,120 +172,6 @@ export class ModbusSerialClient implements ModbusClient {
     return !this.#closed && this.#client.isOpen;
   }
 
-  readCoils(
-    unitId: number,
-    address: number,
-    count: number,
-    options?: ModbusRequestOptions,
-  ): Promise<boolean[]> {
-    checkUnitId(unitId, false);
-    checkRange(address, count, MODBUS_LIMITS.maxReadBits);
-    return this.#run(unitId, 1, address, options, async (c) =>
-      (await c.readCoils(address, count)).data.slice(0, count),
-    );
-  }
-
-  readDiscreteInputs(
-    unitId: number,
-    address: number,
-    count: number,
-    options?: ModbusRequestOptions,
-  ): Promise<boolean[]> {
-    checkUnitId(unitId, false);
-    checkRange(address, count, MODBUS_LIMITS.maxReadBits);
-    return this.#run(unitId, 2, address, options, async (c) =>
-      (await c.readDiscreteInputs(address, count)).data.slice(0, count),
-    );
-  }
-
-  readHoldingRegisters(
-    unitId: number,
-    address: number,
-    count: number,
-    options?: ModbusRequestOptions,
-  ): Promise<number[]> {
-    checkUnitId(unitId, false);
-    checkRange(address, count, MODBUS_LIMITS.maxReadRegisters);
-    return this.#run(
-      unitId,
-      3,
-      address,
-      options,
-      async (c) => (await c.readHoldingRegisters(address, count)).data,
-    );
-  }
-
-  readInputRegisters(
-    unitId: number,
-    address: number,
-    count: number,
-    options?: ModbusRequestOptions,
-  ): Promise<number[]> {
-    checkUnitId(unitId, false);
-    checkRange(address, count, MODBUS_LIMITS.maxReadRegisters);
-    return this.#run(
-      unitId,
-      4,
-      address,
-      options,
-      async (c) => (await c.readInputRegisters(address, count)).data,
-    );
-  }
-
-  writeSingleCoil(
-    unitId: number,
-    address: number,
-    value: boolean,
-    options?: ModbusRequestOptions,
-  ): Promise<void> {
-    checkUnitId(unitId, true);
-    checkRange(address, 1, 1);
-    return this.#run(unitId, 5, address, options, async (c) => {
-      await c.writeCoil(address, value);
-    });
-  }
-
-  writeSingleRegister(
-    unitId: number,
-    address: number,
-    value: number,
-    options?: ModbusRequestOptions,
-  ): Promise<void> {
-    checkUnitId(unitId, true);
-    checkRange(address, 1, 1);
-    checkRegisterValues([value]);
-    return this.#run(unitId, 6, address, options, async (c) => {
-      await c.writeRegister(address, value);
-    });
-  }
-
-  writeMultipleCoils(
-    unitId: number,
-    address: number,
-    values: readonly boolean[],
-    options?: ModbusRequestOptions,
-  ): Promise<void> {
-    checkUnitId(unitId, true);
-    checkRange(address, values.length, MODBUS_LIMITS.maxWriteBits);
-    return this.#run(unitId, 15, address, options, async (c) => {
-      await c.writeCoils(address, [...values]);
-    });
-  }
-
-  writeMultipleRegisters(
-    unitId: number,
-    address: number,
-    values: readonly number[],
-    options?: ModbusRequestOptions,
-  ): Promise<void> {
-    checkUnitId(unitId, true);
-    checkRange(address, values.length, MODBUS_LIMITS.maxWriteRegisters);
-    checkRegisterValues(values);
-    return this.#run(unitId, 16, address, options, async (c) => {
-      await c.writeRegisters(address, [...values]);
-    });
-  }
-
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -281,26 +195,29 @@ export class ModbusSerialClient implements ModbusClient {
     if (port !== undefined && Buffer.isBuffer(port._buffer)) port._buffer = Buffer.alloc(0);
   }
 
-  #run<T>(
+  protected send(
     unitId: number,
-    functionCode: number,
-    address: number,
-    options: ModbusRequestOptions | undefined,
-    call: (client: ModbusRTU) => Promise<T>,
-  ): Promise<T> {
+    request: ModbusRequest,
+    options?: ModbusRequestOptions,
+  ): Promise<ModbusResponse> {
     const timeoutMs = options?.timeoutMs ?? this.#defaultTimeoutMs;
     checkTimeout(timeoutMs);
-    const request: ModbusRequestInfo = { target: this.target, unitId, functionCode, address };
-    const run = async (): Promise<T> => {
+    const info: ModbusRequestInfo = {
+      target: this.target,
+      unitId,
+      functionCode: request.fc,
+      address: request.address,
+    };
+    const run = async (): Promise<ModbusResponse> => {
       if (this.#closed || !this.#client.isOpen)
         throw new PortClosedError(this.target, 'the connection is closed');
       this.#client.setID(unitId);
       this.#client.setTimeout(timeoutMs);
       this.#discardStaleBytes();
       try {
-        return await call(this.#client);
+        return await callModbusSerial(this.#client, request);
       } catch (e) {
-        throw mapModbusError(request, timeoutMs, this.#closed, e);
+        throw mapModbusError(info, timeoutMs, this.#closed, e);
       }
     };
     const result = this.#chain.then(run, run);

@@ -22,8 +22,9 @@ import {
 } from '../../errors.ts';
 import { type Clock, sleepMs, type TimerHandle } from '../clock/clock.ts';
 import type { SerialPort } from '../serial/serial-port.ts';
-import { MODBUS_LIMITS, type ModbusClient, type ModbusRequestOptions } from './modbus-client.ts';
-import { checkRange, checkRegisterValues, checkTimeout, checkUnitId } from './request-checks.ts';
+import { CheckedModbusClient } from './checked-client.ts';
+import type { ModbusRequestOptions } from './modbus-client.ts';
+import { checkTimeout } from './request-checks.ts';
 
 export interface RtuModbusClientOptions {
   /** The line; opened by `RtuModbusClient.open` if it is not open yet, closed by `close()`. */
@@ -70,11 +71,7 @@ function answerLength(r: ModbusRequest): number {
 
 const EXCEPTION_LENGTH = 5;
 
-const bitsOf = (r: ModbusResponse) => (r as { bits: boolean[] }).bits;
-const registersOf = (r: ModbusResponse) => (r as { registers: number[] }).registers;
-const nothing = () => {};
-
-export class RtuModbusClient implements ModbusClient {
+export class RtuModbusClient extends CheckedModbusClient {
   readonly target: string;
   /** The line this client owns. */
   readonly port: SerialPort;
@@ -91,6 +88,7 @@ export class RtuModbusClient implements ModbusClient {
   #closed = false;
 
   private constructor(options: RtuModbusClientOptions) {
+    super();
     this.#port = options.port;
     this.port = options.port;
     this.#clock = options.clock;
@@ -117,96 +115,6 @@ export class RtuModbusClient implements ModbusClient {
     return !this.#closed && this.#port.isOpen;
   }
 
-  readCoils(
-    unitId: number,
-    address: number,
-    count: number,
-    options?: ModbusRequestOptions,
-  ): Promise<boolean[]> {
-    checkUnitId(unitId, false);
-    checkRange(address, count, MODBUS_LIMITS.maxReadBits);
-    return this.#enqueue(unitId, { fc: 1, address, quantity: count }, options).then(bitsOf);
-  }
-
-  readDiscreteInputs(
-    unitId: number,
-    address: number,
-    count: number,
-    options?: ModbusRequestOptions,
-  ): Promise<boolean[]> {
-    checkUnitId(unitId, false);
-    checkRange(address, count, MODBUS_LIMITS.maxReadBits);
-    return this.#enqueue(unitId, { fc: 2, address, quantity: count }, options).then(bitsOf);
-  }
-
-  readHoldingRegisters(
-    unitId: number,
-    address: number,
-    count: number,
-    options?: ModbusRequestOptions,
-  ): Promise<number[]> {
-    checkUnitId(unitId, false);
-    checkRange(address, count, MODBUS_LIMITS.maxReadRegisters);
-    return this.#enqueue(unitId, { fc: 3, address, quantity: count }, options).then(registersOf);
-  }
-
-  readInputRegisters(
-    unitId: number,
-    address: number,
-    count: number,
-    options?: ModbusRequestOptions,
-  ): Promise<number[]> {
-    checkUnitId(unitId, false);
-    checkRange(address, count, MODBUS_LIMITS.maxReadRegisters);
-    return this.#enqueue(unitId, { fc: 4, address, quantity: count }, options).then(registersOf);
-  }
-
-  writeSingleCoil(
-    unitId: number,
-    address: number,
-    value: boolean,
-    options?: ModbusRequestOptions,
-  ): Promise<void> {
-    checkUnitId(unitId, true);
-    checkRange(address, 1, 1);
-    return this.#enqueue(unitId, { fc: 5, address, value }, options).then(nothing);
-  }
-
-  writeSingleRegister(
-    unitId: number,
-    address: number,
-    value: number,
-    options?: ModbusRequestOptions,
-  ): Promise<void> {
-    checkUnitId(unitId, true);
-    checkRange(address, 1, 1);
-    checkRegisterValues([value]);
-    return this.#enqueue(unitId, { fc: 6, address, value }, options).then(nothing);
-  }
-
-  writeMultipleCoils(
-    unitId: number,
-    address: number,
-    values: readonly boolean[],
-    options?: ModbusRequestOptions,
-  ): Promise<void> {
-    checkUnitId(unitId, true);
-    checkRange(address, values.length, MODBUS_LIMITS.maxWriteBits);
-    return this.#enqueue(unitId, { fc: 15, address, values: [...values] }, options).then(nothing);
-  }
-
-  writeMultipleRegisters(
-    unitId: number,
-    address: number,
-    values: readonly number[],
-    options?: ModbusRequestOptions,
-  ): Promise<void> {
-    checkUnitId(unitId, true);
-    checkRange(address, values.length, MODBUS_LIMITS.maxWriteRegisters);
-    checkRegisterValues(values);
-    return this.#enqueue(unitId, { fc: 16, address, values: [...values] }, options).then(nothing);
-  }
-
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -214,9 +122,12 @@ export class RtuModbusClient implements ModbusClient {
     await this.#port.close();
   }
 
-  // Argument checks run synchronously in the public methods, so they throw before a promise exists;
-  // everything that touches the line is queued (one request on the line at a time).
-  #enqueue(unitId: number, request: ModbusRequest, options?: ModbusRequestOptions): Promise<ModbusResponse> {
+  // Everything that touches the line is queued (one request on the line at a time).
+  protected send(
+    unitId: number,
+    request: ModbusRequest,
+    options?: ModbusRequestOptions,
+  ): Promise<ModbusResponse> {
     const timeoutMs = options?.timeoutMs ?? this.#timeoutMs;
     checkTimeout(timeoutMs);
     const run = () => this.#transact(unitId, request, timeoutMs);
