@@ -3,7 +3,14 @@
 // per edge (listeners get level and time as arguments; the pending change lives in fields).
 import { PortClosedError } from '../../errors.ts';
 import type { Clock, TimerHandle } from '../clock/clock.ts';
-import type { DigitalInputOptions, EdgeKind, EdgeListener, Level, Unsubscribe } from './digital.ts';
+import type {
+  DigitalInput,
+  DigitalInputOptions,
+  EdgeKind,
+  EdgeListener,
+  Level,
+  Unsubscribe,
+} from './digital.ts';
 import { validateInputOptions } from './options.ts';
 
 export class EdgeFilter {
@@ -101,5 +108,33 @@ export class EdgeFilter {
     if (this.#edge === 'falling' && level === 1) return;
     const listeners = this.#listeners;
     for (let i = 0; i < listeners.length; i++) listeners[i]!(level, atNs);
+  }
+}
+
+/** A DigitalInput over an EdgeFilter, for every backend; `release` detaches it from the line once. */
+export class FilteredInput implements DigitalInput {
+  readonly name: string;
+  readonly #filter: EdgeFilter;
+  readonly #release: () => void;
+
+  constructor(name: string, filter: EdgeFilter, release: () => void) {
+    this.name = name;
+    this.#filter = filter;
+    this.#release = release;
+  }
+
+  read(): Level {
+    if (this.#filter.closed) throw new PortClosedError(this.name, 'the input is closed');
+    return this.#filter.level();
+  }
+
+  onEdge(listener: EdgeListener): Unsubscribe {
+    return this.#filter.onEdge(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.#filter.closed) return;
+    this.#filter.close();
+    this.#release();
   }
 }

@@ -12,12 +12,10 @@ import type {
   DigitalInputOptions,
   DigitalOutput,
   DigitalOutputOptions,
-  EdgeListener,
   GpioBackend,
   Level,
-  Unsubscribe,
 } from './digital.ts';
-import { EdgeFilter } from './edge-filter.ts';
+import { EdgeFilter, FilteredInput } from './edge-filter.ts';
 import { checkLevel, validateOutputOptions } from './options.ts';
 
 type GpioClass = typeof OnoffGpio;
@@ -160,7 +158,7 @@ export class SysfsGpio implements GpioBackend {
       filter.raw(value, this.#clock.monotonicNs());
     };
     gpio.watch(onChange);
-    return new SysfsInput(name, filter, () => {
+    return new FilteredInput(name, filter, () => {
       gpio.unwatch(onChange);
       this.#release(n);
     });
@@ -178,33 +176,6 @@ export class SysfsGpio implements GpioBackend {
   }
 
   async close(): Promise<void> {}
-}
-
-class SysfsInput implements DigitalInput {
-  readonly name: string;
-  readonly #filter: EdgeFilter;
-  readonly #release: () => void;
-
-  constructor(name: string, filter: EdgeFilter, release: () => void) {
-    this.name = name;
-    this.#filter = filter;
-    this.#release = release;
-  }
-
-  read(): Level {
-    if (this.#filter.closed) throw new PortClosedError(this.name, 'the input is closed');
-    return this.#filter.level();
-  }
-
-  onEdge(listener: EdgeListener): Unsubscribe {
-    return this.#filter.onEdge(listener);
-  }
-
-  async close(): Promise<void> {
-    if (this.#filter.closed) return;
-    this.#filter.close();
-    this.#release();
-  }
 }
 
 class SysfsOutput implements DigitalOutput {

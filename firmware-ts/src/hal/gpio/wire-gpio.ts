@@ -9,12 +9,11 @@ import type {
   DigitalInputOptions,
   DigitalOutput,
   DigitalOutputOptions,
-  EdgeListener,
   GpioBackend,
   Level,
   Unsubscribe,
 } from './digital.ts';
-import { EdgeFilter } from './edge-filter.ts';
+import { EdgeFilter, FilteredInput } from './edge-filter.ts';
 import { checkLevel, validateOutputOptions } from './options.ts';
 
 export interface WireGpioOptions {
@@ -74,7 +73,7 @@ export class WireGpio implements GpioBackend {
     }
     const pending = early as { level: Level; atNs: bigint } | undefined;
     if (pending !== undefined) filter.raw(pending.level, pending.atNs);
-    return new WireInput(`bench:${name}`, filter, unsubscribe);
+    return new FilteredInput(`bench:${name}`, filter, unsubscribe);
   }
 
   async openOutput(line: number | string, options: DigitalOutputOptions = {}): Promise<DigitalOutput> {
@@ -87,33 +86,6 @@ export class WireGpio implements GpioBackend {
 
   async close(): Promise<void> {
     if (this.#ownsBus) await this.#bus.close();
-  }
-}
-
-class WireInput implements DigitalInput {
-  readonly name: string;
-  readonly #filter: EdgeFilter;
-  readonly #unsubscribe: Unsubscribe;
-
-  constructor(name: string, filter: EdgeFilter, unsubscribe: Unsubscribe) {
-    this.name = name;
-    this.#filter = filter;
-    this.#unsubscribe = unsubscribe;
-  }
-
-  read(): Level {
-    if (this.#filter.closed) throw new PortClosedError(this.name, 'the input is closed');
-    return this.#filter.level();
-  }
-
-  onEdge(listener: EdgeListener): Unsubscribe {
-    return this.#filter.onEdge(listener);
-  }
-
-  async close(): Promise<void> {
-    if (this.#filter.closed) return;
-    this.#filter.close();
-    this.#unsubscribe();
   }
 }
 
