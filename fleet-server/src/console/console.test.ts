@@ -11,6 +11,7 @@ import { createFleetContext } from '../server.ts';
 import { createConsole } from './index.ts';
 
 const PASSWORD = 'correct horse battery';
+const day = (ms: number) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Prague' }).format(ms);
 
 async function setup(loginRateLimit?: { perSecond: number; burst: number }) {
   const database = openFleetDatabase(join(mkdtempSync(join(tmpdir(), 'brana-console-')), 'fleet.db'));
@@ -198,6 +199,10 @@ describe('console sign-in and roles', () => {
       ['/console/', 'school-boiler'],
       ['/console/gateways/gw_a', 'meter.energyImportKWh'],
       ['/console/gateways/gw_a?channel=meter.energyImportKWh&range=7d', 'data-chart="meter.energyImportKWh"'],
+      [
+        `/console/gateways/gw_a?channel=meter.energyImportKWh&from=${day(now - 2 * 86400_000)}&to=${day(now)}`,
+        '<script type="application/json">{"x":[',
+      ],
       ['/console/energy?interval=15m', 'ZŠ Komenského'],
       ['/console/energy?interval=1mo', 'kWh'],
       ['/console/intersections', 'holdMax'],
@@ -223,6 +228,15 @@ describe('console sign-in and roles', () => {
     expect((await csv.text()).split('\r\n')[0]).toBe(
       'site_id,site_name,interval_start_utc,energy_kwh,water_m3',
     );
+    // Dates choose the chart's range: ten days ago holds none of the readings.
+    const old = day(now - 10 * 86400_000);
+    const empty = await (
+      await admin(`/console/gateways/gw_a?channel=meter.energyImportKWh&from=${old}&to=${old}`)
+    ).text();
+    expect(empty).not.toContain('data-chart=');
+    const backwards = await admin(`/console/gateways/gw_a?from=${day(now)}&to=${day(now - 2 * 86400_000)}`);
+    expect(backwards.status).toBe(400);
+    expect(await backwards.text()).toContain('query.to');
     const missing = await admin('/console/gateways/gw_nope');
     expect(missing.status).toBe(404);
     expect(await missing.text()).toContain('gw_nope');

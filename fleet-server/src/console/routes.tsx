@@ -48,6 +48,8 @@ const fleetQuery = z.strictObject({
 const gatewayQuery = z.strictObject({
   channel: z.string().max(200).optional(),
   range: z.enum(Object.keys(RANGES) as [RangeKey, ...RangeKey[]]).optional(),
+  from: z.union([isoDay, z.literal('')]).optional(),
+  to: z.union([isoDay, z.literal('')]).optional(),
 });
 const energyQuery = z.strictObject({
   site: z.string().max(200).optional(),
@@ -121,16 +123,23 @@ export function registerPages(app: Hono<ConsoleEnv>, s: ConsoleSettings): void {
         );
       }
       const range = q.range ?? '24h';
+      // Dates, when given, choose the range; otherwise the preset up to now.
+      let from = now - RANGES[range];
+      let to = now + 1;
+      if (q.from) {
+        from = startOfLocalDay(q.from, timeZone);
+        const last = q.to || ctx.fmt.isoDate(now);
+        to = startOfLocalDay(
+          ctx.fmt.isoDate(startOfLocalDay(last, timeZone) + DAY_MS + 3 * 3600_000),
+          timeZone,
+        );
+        if (to <= from)
+          throw new BadRequestError('query parameter to: must be on or after from', { path: 'query.to' });
+      }
       let spec: ChartSpec | null = null;
       if (channel) {
-        const series = channelSeries(sqlite, {
-          gatewayId: g.id,
-          channel,
-          from: now - RANGES[range],
-          to: now + 1,
-          maxPoints: 800,
-        });
-        if (series) spec = seriesChart(series, range === '1h' || range === '24h');
+        const series = channelSeries(sqlite, { gatewayId: g.id, channel, from, to, maxPoints: 800 });
+        if (series) spec = seriesChart(series, !q.from && (range === '1h' || range === '24h'));
       }
       const state = gatewayState(g, fleet.hub.isOnline(g.id));
       return c.html(
@@ -147,7 +156,7 @@ export function registerPages(app: Hono<ConsoleEnv>, s: ConsoleSettings): void {
             state={state}
             stateBadge={<StateBadge ctx={ctx} row={{ ...g, state }} />}
             values={values}
-            chart={{ channel: channel ?? '', range, spec }}
+            chart={{ channel: channel ?? '', range, spec, from: q.from ?? '', to: q.to ?? '' }}
             events={listEvents(sqlite, { gatewayId: g.id, from: now - 30 * DAY_MS, to: now + 1, limit: 50 })}
             history={gatewayConfigHistory(sqlite, g.id)}
             versions={listConfigDocuments(fleet.db, 200).map((v) => v.version)}

@@ -93,7 +93,7 @@ export function GatewayPage(props: {
   stateBadge: unknown;
   state: GatewayState;
   values: LatestValue[];
-  chart: { channel: string; range: RangeKey; spec: ChartSpec | null };
+  chart: { channel: string; range: RangeKey; spec: ChartSpec | null; from: string; to: string };
   events: EventRow[];
   history: { version: number; rolloutId: string; state: string; updatedAt: number; comment: string | null }[];
   versions: number[];
@@ -175,6 +175,14 @@ export function GatewayPage(props: {
                   </option>
                 ))}
               </select>
+            </label>
+            <label>
+              {t('common.from')}
+              <input type="date" name="from" value={props.chart.from} />
+            </label>
+            <label>
+              {t('common.to')}
+              <input type="date" name="to" value={props.chart.to} />
             </label>
             <button type="submit">{t('common.show')}</button>
           </form>
