@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { RigEndpoints } from '../src/bench/rig/start-rig.ts';
+import { mbpollFloats } from './mbpoll-support.ts';
 
 const run = promisify(execFile);
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'brana-bench.mjs');
@@ -79,50 +80,15 @@ describe('brana-bench', { timeout: 120_000 }, () => {
     expect(endpoints.rtu[0]?.path).toBe(join(dir, 'run', 'ttyCLI0'));
     expect(endpoints.wires.lines).toContain('sos.button');
     const tcp = endpoints.tcp[0]!;
-    const viaTcp = await run('mbpoll', [
-      '-m',
-      'tcp',
-      '-p',
-      String(tcp.port),
-      '-a',
-      '1',
-      '-t',
-      '3:float',
-      '-B',
-      '-r',
-      '1',
-      '-c',
-      '1',
-      '-o',
-      '3',
-      '-1',
-      tcp.host,
-    ]);
-    const voltage = Number(/^\[1\]:\s+(\S+)/m.exec(viaTcp.stdout)?.[1]);
+    const viaTcp = await mbpollFloats({ tcp }, { unit: 1, ref: 1, count: 1 });
+    const voltage = viaTcp.values.get(1);
     expect(voltage).toBeGreaterThanOrEqual(225);
     expect(voltage).toBeLessThanOrEqual(240);
-    const viaRtu = await run('mbpoll', [
-      '-m',
-      'rtu',
-      '-b',
-      '9600',
-      '-P',
-      'none',
-      '-a',
-      '5',
-      '-t',
-      '3:float',
-      '-B',
-      '-r',
-      '1',
-      '-c',
-      '1',
-      '-o',
-      '3',
-      '-1',
-      endpoints.rtu[0]!.path,
-    ]);
-    expect(Number(/^\[1\]:\s+(\S+)/m.exec(viaRtu.stdout)?.[1])).toBeGreaterThan(200);
+    const viaRtu = await mbpollFloats(
+      { rtu: { path: endpoints.rtu[0]!.path, baud: 9600 } },
+      { unit: 5, ref: 1, count: 1 },
+    );
+    expect(viaRtu.values.get(1)).toBeGreaterThan(200);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGINT');
     expect(await exited).toBe(0);
@@ -152,29 +118,9 @@ describe('brana-bench', { timeout: 120_000 }, () => {
     const tcp = endpoints.tcp[0]!;
     child.stdin?.write('fault tcp0 1 exception 6\n');
     await said(/ok: the next request to tcp0 unit 1 gets exception/);
-    const failed = await run('mbpoll', [
-      '-m',
-      'tcp',
-      '-p',
-      String(tcp.port),
-      '-a',
-      '1',
-      '-t',
-      '3:float',
-      '-B',
-      '-r',
-      '1',
-      '-c',
-      '1',
-      '-o',
-      '3',
-      '-1',
-      tcp.host,
-    ]).then(
-      (r) => r.stdout,
-      (e: { stdout: string; stderr: string }) => e.stdout + e.stderr,
-    );
-    expect(failed).toMatch(/busy/i); // exception 6: slave device busy
+    const failed = await mbpollFloats({ tcp }, { unit: 1, ref: 1, count: 1 });
+    expect(failed.ok).toBe(false);
+    expect(failed.output).toMatch(/busy/i); // exception 6: slave device busy
     child.stdin?.write('values tcp0 1\n');
     await said(/voltageL1V = \d+/);
     child.stdin?.write('set sos.button 1\nbogus\n');

@@ -1,19 +1,17 @@
 // Proof with an outside master: mbpoll (Debian package, a Modbus master no one here wrote) reads the
 // simulated SDM630 over Modbus TCP and over RTU on the pty and gets the values the simulator serves.
 
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateRig } from '../src/bench/rig/load.ts';
 import { type RunningRig, startRig } from '../src/bench/rig/start-rig.ts';
 import { ManualClock } from '../src/bench/sim/clock.ts';
 import type { ModbusProfile } from '../src/profiles/index.ts';
 import { loadCatalogue } from '../src/profiles/index.ts';
+import { mbpollFloats } from './mbpoll-support.ts';
 
-const run = promisify(execFile);
 const catalogue = loadCatalogue();
 const sdm630 = catalogue.get('eastron-sdm630') as ModbusProfile;
 const dir = mkdtempSync(join(tmpdir(), 'brana-mbpoll-'));
@@ -43,13 +41,6 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** mbpoll prints one `[ref]: value` line per value; returns value by 1-based reference. */
-function parseMbpoll(stdout: string): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const m of stdout.matchAll(/^\[(\d+)\]:\s+(\S+)/gm)) out.set(Number(m[1]), Number(m[2]));
-  return out;
-}
-
 function expectServed(bankKey: string, values: Map<number, number>, count: number): void {
   const bank = rig.banks.get(bankKey)!;
   expect(values.size).toBe(count);
@@ -65,111 +56,32 @@ function expectServed(bankKey: string, values: Map<number, number>, count: numbe
 describe('mbpoll reads the simulated SDM630', () => {
   it('over Modbus TCP: voltages, currents, powers (float32, big-endian words)', async () => {
     const tcp = rig.endpoints.tcp[0]!;
-    const { stdout } = await run('mbpoll', [
-      '-m',
-      'tcp',
-      '-p',
-      String(tcp.port),
-      '-a',
-      '1',
-      '-t',
-      '3:float',
-      '-B',
-      '-r',
-      '1',
-      '-c',
-      '9',
-      '-o',
-      '3',
-      '-1',
-      tcp.host,
-    ]);
-    const values = parseMbpoll(stdout);
+    const { ok, values } = await mbpollFloats({ tcp }, { unit: 1, ref: 1, count: 9 });
+    expect(ok).toBe(true);
     expectServed('tcp0/1', values, 9);
     expect(values.get(1)).toBeGreaterThan(200); // voltage L1
   });
 
   it('over RTU on the pty at 9600 8N1', async () => {
     const rtu = rig.endpoints.rtu[0]!;
-    const { stdout } = await run('mbpoll', [
-      '-m',
-      'rtu',
-      '-b',
-      '9600',
-      '-P',
-      'none',
-      '-a',
-      '1',
-      '-t',
-      '3:float',
-      '-B',
-      '-r',
-      '1',
-      '-c',
-      '9',
-      '-o',
-      '3',
-      '-1',
-      rtu.path,
-    ]);
-    expectServed('ttyMB0/1', parseMbpoll(stdout), 9);
+    const { ok, values } = await mbpollFloats({ rtu }, { unit: 1, ref: 1, count: 9 });
+    expect(ok).toBe(true);
+    expectServed('ttyMB0/1', values, 9);
   });
 
   it('over RTU: the energy counters further up the map', async () => {
     const rtu = rig.endpoints.rtu[0]!;
     const energy = sdm630.points.find((p) => p.kind === 'counter')!;
-    const { stdout } = await run('mbpoll', [
-      '-m',
-      'rtu',
-      '-b',
-      '9600',
-      '-P',
-      'none',
-      '-a',
-      '1',
-      '-t',
-      '3:float',
-      '-B',
-      '-r',
-      String(energy.address + 1),
-      '-c',
-      '2',
-      '-o',
-      '3',
-      '-1',
-      rtu.path,
-    ]);
-    const values = parseMbpoll(stdout);
+    const { ok, values } = await mbpollFloats({ rtu }, { unit: 1, ref: energy.address + 1, count: 2 });
+    expect(ok).toBe(true);
     expectServed('ttyMB0/1', values, 2);
     expect(values.get(energy.address + 1)).toBeGreaterThan(0);
   });
 
   it('a unit id nobody has on the RTU line: mbpoll times out', async () => {
     const rtu = rig.endpoints.rtu[0]!;
-    const result = await run('mbpoll', [
-      '-m',
-      'rtu',
-      '-b',
-      '9600',
-      '-P',
-      'none',
-      '-a',
-      '7',
-      '-t',
-      '3:float',
-      '-B',
-      '-r',
-      '1',
-      '-c',
-      '1',
-      '-o',
-      '0.3',
-      '-1',
-      rtu.path,
-    ]).then(
-      (r) => r.stdout,
-      (e: { stdout?: string; stderr?: string }) => `${e.stdout ?? ''}${e.stderr ?? ''}`,
-    );
-    expect(result).toMatch(/timed out/i);
+    const result = await mbpollFloats({ rtu }, { unit: 7, ref: 1, count: 1, timeoutS: 0.3 });
+    expect(result.ok).toBe(false);
+    expect(result.output).toMatch(/timed out/i);
   });
 });
