@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { emptySnapshot, type RegionSnapshot } from './snapshot.ts';
-import { fitWidth, formatDuration, formatRate, renderView } from './view.ts';
+import { fitWidth, formatDuration, formatLatency, formatRate, renderView } from './view.ts';
 
 const T0 = Date.UTC(2026, 10, 23, 14, 0, 0);
 
@@ -125,5 +125,9 @@ describe('helpers', () => {
     expect(formatRate(0.5)).toBe('0.50');
     expect(formatRate(12.34)).toBe('12.3');
     expect(formatRate(250.4)).toBe('250');
+    expect(formatLatency(null)).toBe('-');
+    expect(formatLatency(3.21)).toBe('3.2 ms');
+    expect(formatLatency(267)).toBe('267 ms');
+    expect(formatLatency(10_486)).toBe('wait 10.5 s');
   });
 });

@@ -71,6 +71,16 @@ export function formatRate(perS: number): string {
   return perS.toFixed(2);
 }
 
+/**
+ * Request to contact. Over a second means the request waited (a conflicting approach held, the
+ * minimum gap, an ETA outside the window), which is the arbiter's decision, not the path's speed.
+ */
+export function formatLatency(ms: number | null): string {
+  if (ms === null) return '-';
+  if (ms >= 1000) return `wait ${(ms / 1000).toFixed(1)} s`;
+  return `${ms < 10 ? ms.toFixed(1) : ms.toFixed(0)} ms`;
+}
+
 function clockTime(ms: number): string {
   return new Date(ms).toISOString().slice(11, 19);
 }
@@ -151,15 +161,14 @@ export function renderView(s: RegionSnapshot, o: ViewOptions): string[] {
       paint(
         c,
         'dim',
-        `  ${pad('time', 9)} ${pad('approach', 9)} ${pad('vehicle', 18)} ${pad('latency', 8)} released`,
+        `  ${pad('time', 9)} ${pad('approach', 9)} ${pad('vehicle', 21)} ${pad('latency', 11)} released`,
       ),
     );
   for (const p of pre) {
-    const latency =
-      p.latencyMs === null ? '-' : `${p.latencyMs < 10 ? p.latencyMs.toFixed(1) : p.latencyMs.toFixed(0)} ms`;
+    const latency = formatLatency(p.latencyMs);
     const released = p.released ?? paint(c, 'yellow', 'held');
     lines.push(
-      `  ${pad(clockTime(p.atMs), 9)} ${pad(p.approach, 9)} ${pad(`${p.vehicle} (${p.role})`, 18)} ${pad(latency, 8)} ${released}`,
+      `  ${pad(clockTime(p.atMs), 9)} ${pad(p.approach, 9)} ${pad(`${p.vehicle} (${p.role})`, 21)} ${pad(latency, 11)} ${released}`,
     );
   }
 
