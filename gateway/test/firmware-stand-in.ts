@@ -56,6 +56,7 @@ const timer = setInterval(() => {
     link.drained(120_000).then(
       () => {
         process.stdout.write(`done ${sent}\n`);
+        if (process.env.STAND_IN_EXIT_WHEN_DONE === '1') link.close().then(() => process.exit(0));
       },
       (err) => console.error(`stand-in: ${(err as Error).message}`),
     );

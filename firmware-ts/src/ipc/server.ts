@@ -87,6 +87,9 @@ async function closeServer(server: Server, conns: Set<Connection>, path: string)
   }
 }
 
+/** Records per onBatch call at most (a group of frames); keeps one transaction's size bounded. */
+const MAX_GROUP_RECORDS = 50_000;
+
 class Connection {
   readonly #socket: Socket;
   readonly #opts: IpcServerOptions;
@@ -95,7 +98,13 @@ class Connection {
   #bootEpoch: number | undefined;
   #expectedSeq = 0;
   #ackedSeq = 0;
-  #chain: Promise<void> = Promise.resolve();
+  // Group commit: batches that arrive while a commit runs are handed to onBatch together, so a
+  // slow fsync is paid once per group rather than once per frame. Order is kept: one commit at a
+  // time per connection, and after a failed commit nothing more from this connection is taken.
+  #pending: SequencedRecord[] = [];
+  #pendingLastSeq = 0;
+  #committing = false;
+  #commitScheduled = false;
   #dead = false;
   readonly #connectedAtMs = Date.now();
 
@@ -226,28 +235,60 @@ class Connection {
         );
       }
     }
-    this.#chain = this.#chain.then(async () => {
-      if (this.#dead) return;
-      try {
-        if (good.length > 0) await this.#opts.onBatch(good);
-      } catch (err) {
-        this.#opts.onCommitError?.(err);
-        if (!this.#dead) {
-          const e = err as { code?: string; message?: string };
-          this.#socket.end(
-            encodeFrame(
-              'error',
-              JSON.stringify({ code: e.code ?? 'COMMIT_FAILED', message: e.message ?? String(err) }),
-            ),
-          );
-          this.#dead = true;
-          setTimeout(() => this.#socket.destroy(), 100).unref();
-        }
-        return;
-      }
-      if (this.#dead || this.#socket.destroyed) return;
-      this.#ackedSeq = lastSeq;
-      this.#socket.write(encodeFrame('ack', JSON.stringify({ seq: lastSeq })));
+    for (const r of good) this.#pending.push(r);
+    this.#pendingLastSeq = lastSeq;
+    this.#scheduleCommit();
+  }
+
+  #scheduleCommit(): void {
+    if (this.#committing || this.#commitScheduled) return;
+    this.#commitScheduled = true;
+    // Let the frames already in the socket buffer join this group.
+    setImmediate(() => {
+      this.#commitScheduled = false;
+      void this.#commitLoop();
     });
+  }
+
+  async #commitLoop(): Promise<void> {
+    if (this.#committing) return;
+    this.#committing = true;
+    try {
+      while (!this.#dead && this.#pendingLastSeq > this.#ackedSeq) {
+        const group =
+          this.#pending.length > MAX_GROUP_RECORDS
+            ? this.#pending.splice(0, MAX_GROUP_RECORDS)
+            : this.#pending;
+        if (group === this.#pending) this.#pending = [];
+        // Invalid records are acked without being journalled: ack up to the batch end when the group is all that is left.
+        const lastSeq = this.#pending.length === 0 ? this.#pendingLastSeq : group[group.length - 1]!.seq;
+        try {
+          if (group.length > 0) await this.#opts.onBatch(group);
+        } catch (err) {
+          this.#commitFailed(err);
+          return;
+        }
+        if (this.#dead || this.#socket.destroyed) return;
+        this.#ackedSeq = lastSeq;
+        this.#socket.write(encodeFrame('ack', JSON.stringify({ seq: lastSeq })));
+        await new Promise<void>((r) => setImmediate(r));
+      }
+    } finally {
+      this.#committing = false;
+    }
+  }
+
+  #commitFailed(err: unknown): void {
+    this.#opts.onCommitError?.(err);
+    if (this.#dead) return;
+    const e = err as { code?: string; message?: string };
+    this.#socket.end(
+      encodeFrame(
+        'error',
+        JSON.stringify({ code: e.code ?? 'COMMIT_FAILED', message: e.message ?? String(err) }),
+      ),
+    );
+    this.#dead = true;
+    setTimeout(() => this.#socket.destroy(), 100).unref();
   }
 }

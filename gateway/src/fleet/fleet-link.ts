@@ -40,6 +40,11 @@ export interface FleetLinkOptions {
   backlogPerS?: number;
   /** Telemetry messages awaiting an ack at most (default 8). */
   maxInFlightBatches?: number;
+  /**
+   * Backlog messages awaiting an ack at most (default 2): the server handles messages in order, so
+   * this bounds how much backlog a live reading can find queued ahead of it.
+   */
+  maxBacklogInFlight?: number;
   /** Upload tick (default 100 ms): the most a live reading waits for the next send. */
   tickMs?: number;
   reconnectMinMs?: number;
@@ -74,7 +79,7 @@ export class FleetLink {
   #uploading = false;
   #lastSentSeq = 0;
   #liveFromId = 0;
-  #inFlight = new Map<string, number>();
+  #inFlight = new Map<string, { lastSeq: number; backlog: boolean }>();
   #batchCounter = 0;
   #tokens = 0;
   #lastTickMs = 0;
@@ -88,6 +93,7 @@ export class FleetLink {
       batchSize: 500,
       backlogPerS: 20_000,
       maxInFlightBatches: 8,
+      maxBacklogInFlight: 2,
       tickMs: 100,
       reconnectMinMs: 500,
       reconnectMaxMs: 30_000,
@@ -301,19 +307,27 @@ export class FleetLink {
     ) {
       let rows = j.inFlight(this.#o.batchSize, this.#lastSentSeq);
       if (rows.length === 0) rows = j.takeUnsent(this.#o.batchSize, 'live', this.#liveFromId);
-      if (rows.length === 0) {
+      let backlog = false;
+      if (rows.length === 0 && this.#backlogInFlight() < this.#o.maxBacklogInFlight) {
         const n = Math.min(this.#o.batchSize, Math.floor(this.#tokens));
         rows = j.takeUnsent(n, 'backlog', this.#liveFromId);
         this.#tokens -= rows.length;
+        backlog = true;
       }
       if (rows.length === 0) return;
       const batchId = `b${++this.#batchCounter}`;
       const { readings, events } = toWire(rows);
       this.#send({ type: 'telemetry', batchId, readings, events });
       this.#lastSentSeq = rows[rows.length - 1]!.uploadSeq;
-      this.#inFlight.set(batchId, this.#lastSentSeq);
+      this.#inFlight.set(batchId, { lastSeq: this.#lastSentSeq, backlog });
       this.#sentRecords += rows.length;
     }
+  }
+
+  #backlogInFlight(): number {
+    let n = 0;
+    for (const b of this.#inFlight.values()) if (b.backlog) n++;
+    return n;
   }
 
   #send(msg: GatewayMessageInput): void {

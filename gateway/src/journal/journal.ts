@@ -239,6 +239,11 @@ export class Journal {
     }
   }
 
+  /** Lowest row id still held (not yet acked by the server); 0 when the journal is empty. */
+  firstId(): number {
+    return (this.#db.prepare('SELECT COALESCE(MIN(id), 0) AS m FROM records').get() as { m: number }).m;
+  }
+
   /** Highest row id now; rows after it are "live" for the uploader. */
   lastId(): number {
     return (this.#db.prepare('SELECT COALESCE(MAX(id), 0) AS m FROM records').get() as { m: number }).m;
