@@ -13,7 +13,11 @@ export {
   voltage,
 } from './builders.ts';
 export { checkProfileInvariants, flowSimRange, simDependencies, simValueRange } from './invariants.ts';
-export { DEVICE_PROFILE_JSON_SCHEMA_PATH, renderDeviceProfileJsonSchema } from './json-schema.ts';
+export {
+  DEVICE_PROFILE_JSON_SCHEMA_PATH,
+  renderDeviceProfileJsonSchema,
+  renderJsonSchema,
+} from './json-schema.ts';
 export {
   type CatalogueCheck,
   checkCatalogue,

@@ -5,16 +5,22 @@ import { deviceProfileSchema } from './schema.ts';
 export const DEVICE_PROFILE_JSON_SCHEMA_PATH = 'schema/device-profile.schema.json';
 
 /**
- * JSON Schema (draft 2020-12) of a device profile file as an editor sees it: the input side, so
- * fields with defaults are optional. Stable text so the committed file can be checked for staleness.
+ * JSON Schema (draft 2020-12) of a YAML file kind as an editor sees it: the input side, so fields
+ * with defaults are optional. Stable text so a committed file can be checked for staleness. Shared
+ * by device profiles, board profiles and rig files.
  */
-export function renderDeviceProfileJsonSchema(): string {
-  const schema = z.toJSONSchema(deviceProfileSchema, { io: 'input', target: 'draft-2020-12' });
+export function renderJsonSchema(schema: z.ZodType, fileName: string, title: string): string {
+  const json = z.toJSONSchema(schema, { io: 'input', target: 'draft-2020-12' });
   const doc = {
-    $schema: schema.$schema,
-    $id: 'https://brana.example/schema/device-profile.schema.json',
-    title: 'Brána device profile',
-    ...schema,
+    $schema: json.$schema,
+    $id: `https://brana.example/schema/${fileName}`,
+    title,
+    ...json,
   };
   return `${JSON.stringify(doc, null, 2)}\n`;
+}
+
+/** JSON Schema of a device profile file. */
+export function renderDeviceProfileJsonSchema(): string {
+  return renderJsonSchema(deviceProfileSchema, 'device-profile.schema.json', 'Brána device profile');
 }
