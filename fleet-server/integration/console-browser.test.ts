@@ -5,13 +5,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { firmwareConfigValidator } from '../src/configs/firmware.ts';
 import { createConsole } from '../src/console/index.ts';
 import { createGroup, createSite } from '../src/devices/devices.ts';
 import type { ReadingRecord } from '../src/protocol/index.ts';
 import { SimulatedGateway } from '../src/sim/simulated-gateway.ts';
 import { startTestServer, type TestServer } from '../test/helpers.ts';
 import { launchChromium } from './console-browser.ts';
-import { acceptNamedConfigs } from './console-fixtures.ts';
 
 const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), '../test-artifacts');
 const PASSWORD = 'correct horse battery';
@@ -29,7 +29,7 @@ describe('web console in chromium', () => {
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    server = await startTestServer(acceptNamedConfigs, {
+    server = await startTestServer(firmwareConfigValidator, {
       app: { rateLimit: { perSecond: 1000, burst: 1000 } },
       mount: (app, fleet) => app.route('/', createConsole({ fleet })),
     });
