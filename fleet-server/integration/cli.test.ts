@@ -6,6 +6,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 
+// Each CLI call is a new Node process that loads tsx and the server (about 1 s of CPU); on a
+// loaded 2-core CI machine one took 9 s of wall time and a test of three or four calls 18 s,
+// so these tests get room far beyond the 30 s default.
+const PROCESS_TEST_TIMEOUT_MS = 120_000;
+
 const run = promisify(execFile);
 const BIN = new URL('../bin/brana-fleet.mjs', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'brana-fleet-cli-'));
@@ -22,7 +27,7 @@ async function cli(args: string[], env: Record<string, string> = {}) {
   }
 }
 
-describe('brana-fleet', () => {
+describe('brana-fleet', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   it('prints help', async () => {
     const r = await cli(['--help']);
     expect(r.code).toBe(0);
@@ -60,7 +65,12 @@ describe('brana-fleet', () => {
       expect(res.status).toBe(200);
       expect(((await res.json()) as { user: { role: string } }).user.role).toBe('admin');
     } finally {
-      srv.kill('SIGTERM');
+      // Wait for it to exit, so it no longer holds the database when afterAll removes the folder.
+      if (srv.exitCode === null && srv.signalCode === null) {
+        const exited = new Promise((r) => srv.once('exit', r));
+        srv.kill('SIGTERM');
+        await exited;
+      }
     }
   });
 
@@ -78,18 +88,21 @@ describe('brana-fleet', () => {
   });
 
   it('answers bad input with one line and the fix, never a stack trace', async () => {
-    const port = await cli(['serve', '--port', 'eighty']);
-    expect(port.code).toBe(2);
-    expect(port.stderr).toContain('a port is a whole number');
-    const role = await cli(['user', 'create', 'x1', '--role', 'boss', '--db', db]);
-    expect(role.code).toBe(2);
-    expect(role.stderr).toContain('use one of viewer, technician, fleetOperator, admin');
-    const name = await cli(['user', 'create', 'Bad Name', '--db', db]);
-    expect(name.code).toBe(1);
-    expect(name.stderr.trim().split('\n')).toHaveLength(1);
     const notDb = join(dir, 'not-a-db');
     writeFileSync(notDb, 'hello, I am a text file and not SQLite at all');
-    const bad = await cli(['user', 'create', 'x2', '--db', notDb]);
+    // Four independent processes: started together rather than one after another.
+    const [port, role, name, bad] = await Promise.all([
+      cli(['serve', '--port', 'eighty']),
+      cli(['user', 'create', 'x1', '--role', 'boss', '--db', db]),
+      cli(['user', 'create', 'Bad Name', '--db', db]),
+      cli(['user', 'create', 'x2', '--db', notDb]),
+    ]);
+    expect(port.code).toBe(2);
+    expect(port.stderr).toContain('a port is a whole number');
+    expect(role.code).toBe(2);
+    expect(role.stderr).toContain('use one of viewer, technician, fleetOperator, admin');
+    expect(name.code).toBe(1);
+    expect(name.stderr.trim().split('\n')).toHaveLength(1);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/^brana-fleet: .*--db/);
     for (const r of [port, role, name, bad]) expect(r.stderr).not.toMatch(/\n\s+at /);

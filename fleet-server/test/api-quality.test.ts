@@ -76,8 +76,10 @@ describe('bad input', () => {
 
 describe('rate limit', () => {
   it('answers 429 with retry-after once a client spends its burst', async () => {
+    // One token back per 100 s: at 0.5/s a loaded machine that took over 2 s for the eight
+    // requests would refill one and answer 401 where the test expects 429.
     const limited = await startTestServer(refuseAllConfigs, {
-      app: { rateLimit: { perSecond: 0.5, burst: 5 } },
+      app: { rateLimit: { perSecond: 0.01, burst: 5 } },
     });
     try {
       const statuses: number[] = [];

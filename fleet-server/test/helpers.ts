@@ -80,7 +80,11 @@ export const refuseAllConfigs: ConfigValidator = () => ({
   errors: [{ path: '', message: 'this test server accepts no config', fix: 'use the firmware validator' }],
 });
 
-export async function eventually<T>(fn: () => T | Promise<T>, timeoutMs = 5000): Promise<T> {
+/**
+ * Retries `fn` until it stops throwing. The default deadline matches SimulatedGateway.waitFor:
+ * a rollout round trip that takes 1 s on an idle machine took several on a loaded 2-core CI box.
+ */
+export async function eventually<T>(fn: () => T | Promise<T>, timeoutMs = 10_000): Promise<T> {
   const end = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {

@@ -12,32 +12,33 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('a server restart', () => {
   it('keeps its key, its rollouts and the telemetry watermarks; gateways reconcile on reconnect', async () => {
     let srv = await startTestServer(undefined, { dir });
-    const op = await srv.tokenFor('fleetOperator');
-    const group = await srv.call('POST', '/api/v1/groups', { token: op, body: { name: 'restart' } });
     const gws = [new SimulatedGateway({ baseUrl: srv.url }), new SimulatedGateway({ baseUrl: srv.url })];
-    for (const gw of gws) await gw.enrol(srv.createClaimToken({ groupId: group.body.id }).token);
-    await gws[0]!.connect();
-    await gws[0]!.waitFor((m) => m.type === 'ack');
-    expect(await gws[0]!.sendTelemetry(gws[0]!.nextReadings(7))).toStrictEqual([{ bootEpoch: 1, seq: 7 }]);
-    const cfg = await srv.call('POST', '/api/v1/configs', {
-      token: op,
-      body: { config: { name: 'restart', alarms: [{ name: 'door', line: 'GPIO5' }] } },
-    });
-    const key = srv.fleet.serverKey.publicKey;
-    gws[0]!.applyPolicy = 'ignore'; // it receives the document but the server goes down before it reports
-    const r = await srv.call('POST', '/api/v1/rollouts', {
-      token: op,
-      body: { configVersion: cfg.body.version, target: { group: group.body.id }, stages: [100] },
-    });
-    await eventually(() =>
-      expect(gws[0]!.received.some((m) => m.type === 'desired' && m.document !== null)).toBe(true),
-    );
-    const closed = gws[0]!.waitClosed();
-    await srv.close();
-    await closed;
-
-    srv = await startTestServer(undefined, { dir });
+    // close() is idempotent: the finally block closes whichever server is up when an assertion fails.
     try {
+      const op = await srv.tokenFor('fleetOperator');
+      const group = await srv.call('POST', '/api/v1/groups', { token: op, body: { name: 'restart' } });
+      for (const gw of gws) await gw.enrol(srv.createClaimToken({ groupId: group.body.id }).token);
+      await gws[0]!.connect();
+      await gws[0]!.waitFor((m) => m.type === 'ack');
+      expect(await gws[0]!.sendTelemetry(gws[0]!.nextReadings(7))).toStrictEqual([{ bootEpoch: 1, seq: 7 }]);
+      const cfg = await srv.call('POST', '/api/v1/configs', {
+        token: op,
+        body: { config: { name: 'restart', alarms: [{ name: 'door', line: 'GPIO5' }] } },
+      });
+      const key = srv.fleet.serverKey.publicKey;
+      gws[0]!.applyPolicy = 'ignore'; // it receives the document but the server goes down before it reports
+      const r = await srv.call('POST', '/api/v1/rollouts', {
+        token: op,
+        body: { configVersion: cfg.body.version, target: { group: group.body.id }, stages: [100] },
+      });
+      await eventually(() =>
+        expect(gws[0]!.received.some((m) => m.type === 'desired' && m.document !== null)).toBe(true),
+      );
+      const closed = gws[0]!.waitClosed();
+      await srv.close();
+      await closed;
+
+      srv = await startTestServer(undefined, { dir });
       expect(srv.fleet.serverKey.publicKey).toBe(key);
       for (const gw of gws) {
         Object.assign(gw, { baseUrl: srv.url });
@@ -52,8 +53,8 @@ describe('a server restart', () => {
         const s = await srv.call('GET', `/api/v1/rollouts/${r.body.id}`, { token });
         expect(s.body).toMatchObject({ state: 'completed', counts: { applied: 2 } });
       });
-      for (const gw of gws) gw.close();
     } finally {
+      for (const gw of gws) gw.close();
       await srv.close();
     }
   });
@@ -62,8 +63,9 @@ describe('a server restart', () => {
 describe('session rules', () => {
   it('closes a connection that speaks before answering the challenge, and replaces an older session', async () => {
     const srv = await startTestServer(undefined);
+    const gw = new SimulatedGateway({ baseUrl: srv.url });
+    const twin = new SimulatedGateway({ baseUrl: srv.url });
     try {
-      const gw = new SimulatedGateway({ baseUrl: srv.url });
       await gw.enrol(srv.createClaimToken().token);
       const { WebSocket } = await import('ws');
       const ws = new WebSocket(`${srv.url.replace('http', 'ws')}/api/v1/gateway/ws`);
@@ -75,13 +77,13 @@ describe('session rules', () => {
 
       expect((await gw.connect()).accepted).toBe(true);
       const first = gw.waitClosed();
-      const twin = new SimulatedGateway({ baseUrl: srv.url });
       Object.assign(twin, { gatewayId: gw.gatewayId, serverPublicKey: gw.serverPublicKey, key: gw.key });
       expect((await twin.connect()).accepted).toBe(true);
       expect((await first).code).toBe(CLOSE_CODES.replaced);
       expect(srv.fleet.hub.isOnline(gw.gatewayId!)).toBe(true);
-      twin.close();
     } finally {
+      twin.close();
+      gw.close();
       await srv.stop();
     }
   });
