@@ -33,6 +33,8 @@ async function main(): Promise<void> {
   const live = options.view && process.stdout.isTTY === true;
   const log = (line: string) => process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
   let region: RunningRegion | undefined;
+  let starting: Promise<RunningRegion> | undefined;
+  const abort = new AbortController();
   let stopping = false;
   let ticker: ReturnType<typeof setInterval> | undefined;
   const stop = async (signal: string) => {
@@ -41,7 +43,10 @@ async function main(): Promise<void> {
     if (ticker) clearInterval(ticker);
     if (!live) log(`${signal}: stopping`);
     else process.stdout.write(`\n${signal}: stopping the region…\n`);
-    await region?.stop();
+    abort.abort();
+    // Ctrl-C while starting: startRegion stops what it started and rejects.
+    const started = await starting?.catch(() => undefined);
+    await (region ?? started)?.stop();
     process.stdout.write('stopped; the next npm start continues with the same data\n');
     process.exit(0);
   };
@@ -51,19 +56,23 @@ async function main(): Promise<void> {
 
   process.stdout.write(`npm start: bringing up the simulated region (data in ${options.data})\n`);
   try {
-    region = await startRegion(options, {
-      notice: (line) => {
-        // Parts going down one after another on Ctrl-C are expected, not news.
-        if (!live && !stopping) log(line);
+    starting = startRegion(
+      { ...options, signal: abort.signal },
+      {
+        notice: (line) => {
+          // Parts going down one after another on Ctrl-C are expected, not news.
+          if (!live && !stopping) log(line);
+        },
+        firstAdmin: (username, password, url) => {
+          process.stdout.write(
+            `\n  First admin of the fleet server at ${url}\n` +
+              `    username: ${username}\n    one-time password: ${password}\n` +
+              '  It is shown this once only and stored nowhere in clear: note it now.\n\n',
+          );
+        },
       },
-      firstAdmin: (username, password, url) => {
-        process.stdout.write(
-          `\n  First admin of the fleet server at ${url}\n` +
-            `    username: ${username}\n    one-time password: ${password}\n` +
-            '  It is shown this once only and stored nowhere in clear: note it now.\n\n',
-        );
-      },
-    });
+    );
+    region = await starting;
   } catch (err) {
     if (stopping) return;
     fail(err);

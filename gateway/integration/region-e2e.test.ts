@@ -80,8 +80,10 @@ function line(run: Run, pattern: RegExp): RegExpMatchArray | undefined {
   return undefined;
 }
 
-async function stopWithCtrlC(run: Run): Promise<number | null> {
-  process.kill(-run.child.pid!, 'SIGINT');
+/** Ctrl-C in a terminal signals the whole process group; a service manager sends SIGTERM to one pid. */
+async function stop(run: Run, how: 'ctrl-c' | 'sigterm'): Promise<number | null> {
+  if (how === 'ctrl-c') process.kill(-run.child.pid!, 'SIGINT');
+  else process.kill(run.child.pid!, 'SIGTERM');
   return Promise.race([run.exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 30_000))]).then(
     (code) => {
       if (code === 'hung')
@@ -214,7 +216,7 @@ describe('npm start: a simulated region end to end', () => {
     expect(String(rejected[0]!.data.reason)).toMatch(/\w+/);
 
     // Ctrl-C stops everything: exit code 0 and no process of the group left.
-    expect(await stopWithCtrlC(first)).toBe(0);
+    expect(await stop(first, 'ctrl-c')).toBe(0);
     await until('every process of the first start to end', null, 10_000, () => !groupAlive(first.child.pid!));
 
     // ------------------------------------------------------------ second start, same data
@@ -241,7 +243,8 @@ describe('npm start: a simulated region end to end', () => {
       db.close();
       return now.r > countsAtRestart.r + 20 ? true : undefined;
     });
-    expect(await stopWithCtrlC(second)).toBe(0);
+    // SIGTERM to npm start alone: it must take its gateways, firmware processes and rigs down itself.
+    expect(await stop(second, 'sigterm')).toBe(0);
     await until(
       'every process of the second start to end',
       null,

@@ -51,6 +51,8 @@ export interface RegionIo {
 
 export interface RegionRunOptions extends StartOptions {
   regionFile?: string;
+  /** Ctrl-C while starting: what has started is stopped and startRegion rejects with 'stopped'. */
+  signal?: AbortSignal;
   /** How long to wait for each gateway to enrol. */
   enrolTimeoutMs?: number;
 }
@@ -191,6 +193,10 @@ export async function startRegion(o: RegionRunOptions, io: RegionIo): Promise<Ru
     data.release();
   };
 
+  // Checked between the steps of the start, so Ctrl-C during it stops what already runs.
+  const step = () => {
+    if (o.signal?.aborted) throw new StartError('PART_FAILED', 'stopped while starting');
+  };
   try {
     const state = loadRegionState(data.regionState);
     const save = () => saveRegionState(data.regionState, state);
@@ -228,6 +234,7 @@ export async function startRegion(o: RegionRunOptions, io: RegionIo): Promise<Ru
     collector.snap.consoleUrl = parts.console ? await consoleUrl(`${server.url}${parts.console.path}`) : null;
     server.fleet.bus.on('telemetry', (e) => collector.telemetry(e.gatewayId, e.readings, e.events));
     const client = await serviceClient(server, state, save, io);
+    step();
 
     // ---------------------------------------------------------------- sites in the fleet
     const groupId = await ensureGroup(client, state, save);
@@ -237,6 +244,7 @@ export async function startRegion(o: RegionRunOptions, io: RegionIo): Promise<Ru
     const clock = o.speed === 1 ? realClock : scaledClock(o.speed);
     const runtimes: SiteRuntime[] = [];
     for (const [index, p] of plans.entries()) {
+      step();
       const rig = await startSiteRig(p, data, catalogue, clock, o.speed, notice);
       stops.push({ name: `${p.site} rig`, stop: () => rig.stop() });
       collector.part(`${p.site} rig`, 'running');
@@ -322,6 +330,7 @@ export async function startRegion(o: RegionRunOptions, io: RegionIo): Promise<Ru
       const available = firmwareSubcommands();
       for (const r of runtimes) {
         const site = r.plan.site;
+        step();
         const claimToken = await ensureClaimToken(client, state, save, r.plan, groupId);
         collector.gateway({ ...collector.gatewayRow(site)!, state: claimToken ? 'enrolling' : 'starting' });
         const dir = data.gateway(site);
@@ -358,9 +367,11 @@ export async function startRegion(o: RegionRunOptions, io: RegionIo): Promise<Ru
           notice(`${site} gateway did not start: ${describeStartFailure(err)}`);
         }
       }
-      await waitForEnrolment(client, state, save, runtimes, o.enrolTimeoutMs ?? 30_000, notice);
+      step();
+      await waitForEnrolment(client, state, save, runtimes, o.enrolTimeoutMs ?? 30_000, notice, o.signal);
       for (const r of runtimes) {
         if (!r.gateway) continue;
+        step();
         await rollOutIfChanged(client, state, save, r.plan, configs.get(r.plan.site)!, notice);
       }
     }
@@ -392,6 +403,7 @@ export async function startRegion(o: RegionRunOptions, io: RegionIo): Promise<Ru
         },
         onProblem: notice,
       });
+      step();
       await sim.start();
       vehicles = sim;
       stops.push({ name: 'vehicle simulator', stop: () => sim.stop() });
@@ -577,9 +589,11 @@ async function waitForEnrolment(
   runtimes: SiteRuntime[],
   timeoutMs: number,
   notice: (line: string) => void,
+  signal: AbortSignal | undefined,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    if (signal?.aborted) return;
     const bySite = await gatewaysByTag(client);
     let waiting = 0;
     for (const r of runtimes) {
