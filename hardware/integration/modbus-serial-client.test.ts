@@ -109,7 +109,7 @@ describe('simulators seen by modbus-serial', () => {
     rtu.setID(1);
     await rtu.readInputRegisters(0, 2); // settle
     const samples: number[] = [];
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < 8; i++) {
       const t0 = performance.now();
       await rtu.readInputRegisters(72, 2);
       await rtu.readInputRegisters(0, 2);
@@ -124,12 +124,17 @@ describe('simulators seen by modbus-serial', () => {
     });
     // The client sees one t3.5 per transaction (the one after our answer is the master's gap).
     const floor = 2 * (one - t35Ms(9600));
-    const median = samples.sort((a, b) => a - b)[2] ?? 0;
+    samples.sort((a, b) => a - b);
+    const fastest = samples[0] ?? 0;
     console.log(
-      `RTU 9600 Bd, two 2-register reads: median ${median.toFixed(1)} ms, wire floor ${floor.toFixed(1)} ms`,
+      `RTU 9600 Bd, two 2-register reads: fastest ${fastest.toFixed(1)} ms, median ${(samples[4] ?? 0).toFixed(1)} ms, wire floor ${floor.toFixed(1)} ms`,
     );
-    expect(Math.min(...samples)).toBeGreaterThanOrEqual(floor - 0.5);
-    expect(median).toBeLessThan(floor + 150);
+    // Never faster than the wire (a simulator answering before its turnaround fails here).
+    expect(fastest).toBeGreaterThanOrEqual(floor - 0.5);
+    // A loaded machine only ever adds time (the median reached floor + 250 ms with both cores busy),
+    // so the fastest of eight shows what the simulator does: ~floor + 8 ms here. A line paced at
+    // half the baud rate measured floor + 63 ms and fails.
+    expect(fastest).toBeLessThan(floor + 50);
   });
 
   it('exception and normal answers each take at least their frame time on the wire', async () => {
