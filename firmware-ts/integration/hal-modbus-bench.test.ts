@@ -187,11 +187,13 @@ describe.each(Object.entries(rtuClients))('Modbus RTU transaction time (%s)', (_
       times.sort((a, b) => a - b);
       // (8 + 125) characters of 11 bits at 19200 Bd, two t3.5 gaps and the turnaround: about 97 ms.
       const wireMs = rtuTransactionTimeMs({ requestBytes: 8, responseBytes: 125, baud: 19200, turnaroundMs });
-      const median = times[2]!;
-      // The simulator holds the answer until its wire time has passed, so nothing can be faster;
-      // the client may add scheduling delay on a loaded 2-core machine, but not a whole frame gap.
-      expect(median).toBeGreaterThanOrEqual(wireMs * 0.95);
-      expect(median).toBeLessThan(wireMs + 60);
+      const fastest = times[0]!;
+      // The simulator holds the answer until its wire time has passed, so no transaction can be
+      // faster. A loaded 2-core machine only adds scheduling delay, to some samples more than to
+      // others, so the fastest shows what client and simulator do: within 60 ms of the wire time,
+      // less than the ~76 ms a line paced at half the baud rate would add.
+      expect(fastest).toBeGreaterThanOrEqual(wireMs * 0.95);
+      expect(fastest).toBeLessThan(wireMs + 60);
     } finally {
       await client.close();
       await slave.stop();
