@@ -136,7 +136,7 @@ async function drainCase() {
     ]);
     link.nudge();
   }, 100);
-  while (journal.stats().records > 0 || link.stats().state !== 'online') {
+  while (journal.firstId() !== 0 || link.stats().state !== 'online') {
     await new Promise((r) => setTimeout(r, 5));
     if (performance.now() - t0 > 600_000) throw new Error('drain did not finish in 10 minutes');
   }
