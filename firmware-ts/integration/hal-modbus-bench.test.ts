@@ -9,6 +9,7 @@ import { ModbusCrcError, ModbusExceptionError, ModbusTimeoutError } from '../src
 import { RealClock } from '../src/hal/clock/real-clock.ts';
 import {
   CONTRACT_MAP,
+  contractHarness,
   contractModbusHandler,
   describeModbusClientContract,
 } from '../src/hal/contracts/modbus.contract.ts';
@@ -44,15 +45,7 @@ describeModbusClientContract('modbus-serial RTU against the bench RtuSlave', asy
     parity: 'even',
     timeoutMs: 1000,
   });
-  return {
-    client,
-    unitId: 1,
-    silentUnitId: 9,
-    dispose: async () => {
-      await client.close();
-      await slave.stop();
-    },
-  };
+  return contractHarness(client, () => slave.stop());
 });
 
 describeModbusClientContract('RtuModbusClient on NodeSerialPort against the bench RtuSlave', async () => {
@@ -65,15 +58,7 @@ describeModbusClientContract('RtuModbusClient on NodeSerialPort against the benc
   });
   const port = new NodeSerialPort({ path: slave.clientPath, baudRate: 38400, parity: 'even' });
   const client = await RtuModbusClient.open({ port, clock: new RealClock(), timeoutMs: 1000 });
-  return {
-    client,
-    unitId: 1,
-    silentUnitId: 9,
-    dispose: async () => {
-      await client.close();
-      await slave.stop();
-    },
-  };
+  return contractHarness(client, () => slave.stop());
 });
 
 describeModbusClientContract('modbus-serial TCP against the bench ModbusTcpServer', async () => {
@@ -86,15 +71,7 @@ describeModbusClientContract('modbus-serial TCP against the bench ModbusTcpServe
     port: server.port,
     timeoutMs: 1000,
   });
-  return {
-    client,
-    unitId: 1,
-    silentUnitId: 9,
-    dispose: async () => {
-      await client.close();
-      await server.stop();
-    },
-  };
+  return contractHarness(client, () => server.stop());
 });
 
 describe('Modbus TCP gateway answers', () => {

@@ -5,7 +5,11 @@ import { createRequire } from 'node:module';
 import { crc16Modbus } from '@brana/hardware';
 import { describe, expect, it } from 'vitest';
 import { ModbusCrcError, ModbusTimeoutError, PortOpenError } from '../src/errors.ts';
-import { contractServerVector, describeModbusClientContract } from '../src/hal/contracts/modbus.contract.ts';
+import {
+  contractHarness,
+  contractServerVector,
+  describeModbusClientContract,
+} from '../src/hal/contracts/modbus.contract.ts';
 import { openPtyPair } from '../src/hal/contracts/pty-pair.ts';
 import { ModbusSerialClient } from '../src/hal/modbus/modbus-serial-client.ts';
 import { NodeSerialPort } from '../src/hal/serial/node-serial-port.ts';
@@ -29,16 +33,11 @@ describeModbusClientContract('modbus-serial RTU on a socat pty against ServerSer
     parity: 'even',
     timeoutMs: 1000,
   });
-  return {
+  return contractHarness(
     client,
-    unitId: 1,
-    silentUnitId: 9,
-    dispose: async () => {
-      await client.close();
-      await new Promise<void>((r) => server.close(() => r()));
-      await pty.close();
-    },
-  };
+    () => new Promise<void>((r) => server.close(() => r())),
+    () => pty.close(),
+  );
 });
 
 /** Answers every FC03 request of one register with a frame spoilt in a chosen way. */

@@ -5,7 +5,11 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { PortOpenError } from '../src/errors.ts';
-import { contractServerVector, describeModbusClientContract } from '../src/hal/contracts/modbus.contract.ts';
+import {
+  contractHarness,
+  contractServerVector,
+  describeModbusClientContract,
+} from '../src/hal/contracts/modbus.contract.ts';
 import { ModbusSerialClient } from '../src/hal/modbus/modbus-serial-client.ts';
 
 const { ServerTCP } = createRequire(import.meta.url)('modbus-serial') as typeof import('modbus-serial');
@@ -37,15 +41,7 @@ describeModbusClientContract('modbus-serial over TCP against ServerTCP', async (
     port: server.port,
     timeoutMs: 1000,
   });
-  return {
-    client,
-    unitId: 1,
-    silentUnitId: 9,
-    dispose: async () => {
-      await client.close();
-      await server.close();
-    },
-  };
+  return contractHarness(client, server.close);
 });
 
 describe('Modbus TCP connect', () => {

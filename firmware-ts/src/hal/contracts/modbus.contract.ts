@@ -14,6 +14,22 @@ export interface ModbusHarness {
   dispose(): Promise<void>;
 }
 
+/**
+ * The usual harness: the server answers unit 1 and nobody unit 9; dispose closes the client, then
+ * runs each of `stops` (servers, ptys) in order.
+ */
+export function contractHarness(client: ModbusClient, ...stops: (() => Promise<unknown>)[]): ModbusHarness {
+  return {
+    client,
+    unitId: 1,
+    silentUnitId: 9,
+    dispose: async () => {
+      await client.close();
+      for (const stop of stops) await stop();
+    },
+  };
+}
+
 /** Addresses 0..99 exist in every table; anything above is an illegal data address. */
 export const CONTRACT_SIZE = 100;
 
