@@ -353,19 +353,38 @@ export class GatewayHub {
   }
 
   private onTelemetry(ctx: FleetContext, s: Session, msg: TelemetryMessage): void {
-    const ack = ctx.telemetry.ingest(s.gatewayNum, msg);
-    this.send(s.ws, {
-      type: 'ack',
-      ...(msg.batchId === undefined ? {} : { batchId: msg.batchId }),
-      acks: ack.acks,
-    });
-    const now = ctx.now();
-    if (now - s.lastSeenWrittenAt > 60_000) {
-      s.lastSeenWrittenAt = now;
-      this.sql!.touch.run(now, s.gatewayId);
-    }
-    if (ctx.bus.listenerCount('telemetry') > 0) {
-      ctx.bus.emit('telemetry', { gatewayId: s.gatewayId, readings: msg.readings, events: msg.events });
-    }
+    ctx.telemetry
+      .ingestGrouped(s.gatewayNum, msg, ctx.now())
+      .then((ack) => {
+        this.send(s.ws, {
+          type: 'ack',
+          ...(msg.batchId === undefined ? {} : { batchId: msg.batchId }),
+          acks: ack.acks,
+        });
+        const now = ctx.now();
+        if (now - s.lastSeenWrittenAt > 60_000) {
+          s.lastSeenWrittenAt = now;
+          this.sql!.touch.run(now, s.gatewayId);
+        }
+        if (ctx.bus.listenerCount('telemetry') > 0) {
+          ctx.bus.emit('telemetry', { gatewayId: s.gatewayId, readings: msg.readings, events: msg.events });
+        }
+      })
+      .catch((err: unknown) => {
+        // Not acked (or failed after the ack, like onMessage's catch): a gateway keeps unacked
+        // records in its journal and sends them again.
+        ctx.log.error('gateway message failed', {
+          gatewayId: s.gatewayId,
+          type: msg.type,
+          error: String(err),
+        });
+        if (s.ws.readyState !== WebSocket.OPEN) return;
+        this.send(s.ws, {
+          type: 'error',
+          code: 'internal',
+          message: 'the server could not process this message; resend it later',
+          path: '(root)',
+        });
+      });
   }
 }

@@ -416,7 +416,7 @@ export function registerRoutes(api: ApiRegistry, perGateway: RateLimiter): void 
         if (!parsed.success) throw zodToBadRequest(parsed.error, 'body', json);
         batch = parsed.data;
       }
-      const ack = fleet.telemetry.ingest(gw.num, batch, fleet.now());
+      const ack = await fleet.telemetry.ingestGrouped(gw.num, batch, fleet.now());
       if (fleet.bus.listenerCount('telemetry') > 0) {
         fleet.bus.emit('telemetry', {
           gatewayId: gw.id,

@@ -57,6 +57,16 @@ export interface IngestBatch {
   events: readonly EventRecordInput[];
 }
 
+interface GroupJob {
+  gatewayNum: number;
+  batch: IngestBatch;
+  now: number;
+  resolve: (ack: TelemetryAck) => void;
+  reject: (error: unknown) => void;
+}
+
+type GroupOutcome = { ok: true; ack: TelemetryAck } | { ok: false; error: unknown };
+
 export class TelemetryStore {
   private readonly insertReading: Database.Statement;
   private readonly insertEvent: Database.Statement;
@@ -73,6 +83,9 @@ export class TelemetryStore {
     Map<string, { id: number; unit: string | null; kind: string | null }>
   >();
   private readonly ingestTx: (gatewayNum: number, batch: IngestBatch, now: number) => TelemetryAck;
+  private readonly groupTx: (jobs: readonly GroupJob[]) => GroupOutcome[];
+  private pending: GroupJob[] = [];
+  private flushScheduled = false;
 
   constructor(sqlite: Database.Database) {
     this.insertReading = sqlite.prepare(
@@ -120,11 +133,60 @@ export class TelemetryStore {
     this.ingestTx = sqlite.transaction((g: number, b: IngestBatch, now: number) =>
       this.ingestInTx(g, b, now),
     );
+    // Inside this outer transaction each ingestTx call runs in its own savepoint, so one batch
+    // that fails is rolled back alone while the others still commit.
+    this.groupTx = sqlite.transaction((jobs: readonly GroupJob[]) =>
+      jobs.map((j): GroupOutcome => {
+        try {
+          return { ok: true, ack: this.ingestTx(j.gatewayNum, j.batch, j.now) };
+        } catch (error) {
+          return { ok: false, error };
+        }
+      }),
+    );
   }
 
   /** Stores a batch in one transaction and returns the acks of every boot epoch it touched. */
   ingest(gatewayNum: number, batch: IngestBatch, now = Date.now()): TelemetryAck {
     return this.ingestTx(gatewayNum, batch, now);
+  }
+
+  /**
+   * Like ingest, but batches that arrive in the same turn of the event loop (several gateways,
+   * or one gateway with batches in flight) share one commit. The promise resolves only after that
+   * commit, so an ack still means stored. A commit cost about a third of a 500-reading batch.
+   */
+  ingestGrouped(gatewayNum: number, batch: IngestBatch, now = Date.now()): Promise<TelemetryAck> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ gatewayNum, batch, now, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const jobs = this.pending;
+    this.pending = [];
+    let outcomes: GroupOutcome[];
+    try {
+      outcomes = this.groupTx(jobs);
+    } catch (error) {
+      // The commit itself failed (or the database is closed): nothing of the group is stored.
+      this.channelCache.clear();
+      for (const j of jobs) j.reject(error);
+      return;
+    }
+    for (let i = 0; i < jobs.length; i++) {
+      const o = outcomes[i]!;
+      if (o.ok) jobs[i]!.resolve(o.ack);
+      else {
+        this.channelCache.clear(); // a channel row made by the rolled-back batch is gone again
+        jobs[i]!.reject(o.error);
+      }
+    }
   }
 
   /** Every watermark held for a gateway (sent after hello so a gateway can trim after an outage). */
