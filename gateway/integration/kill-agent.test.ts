@@ -70,7 +70,11 @@ it('kill -9 of the agent during uploads, four times: every reading arrives exact
   });
   const done = waitForLine(firmware, 'done', 60_000);
   for (let kill = 0; kill < 4; kill++) {
-    await new Promise((r) => setTimeout(r, 400 + Math.random() * 300));
+    // Kill only once this agent has its fleet session, i.e. in the middle of uploading.
+    const sessions = kill + 1;
+    const deadline = Date.now() + 15_000;
+    while (fleet.sessions < sessions && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 100 + Math.random() * 300));
     agent.kill('SIGKILL');
     await new Promise((r) => agent.once('exit', r));
     agent = startAgent();
