@@ -7,17 +7,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCatalogue, ManualClock, type ModbusProfile, RegisterBank, RtuSlave } from '@brana/hardware';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createIpcServer, type IpcServer, type SequencedRecord } from '../src/ipc/index.ts';
+import { stopChild } from './rt-harness.ts';
 
 const BIN = fileURLToPath(new URL('../bin/brana-firmware.mjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'brana-fieldbus-proc-'));
+const children: ChildProcess[] = [];
 
 function run(args: string[]): {
   child: ChildProcess;
   done: Promise<{ code: number | null; stderr: string }>;
 } {
   const child = spawn(process.execPath, [BIN, 'fieldbus', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  children.push(child);
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr += d.toString();
@@ -28,6 +31,10 @@ function run(args: string[]): {
   return { child, done };
 }
 
+// A failed assertion or a timeout must not leave a fieldbus process polling behind the test.
+afterEach(async () => {
+  for (const child of children.splice(0)) await stopChild(child, 3000);
+});
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('brana-firmware fieldbus', () => {
@@ -54,7 +61,7 @@ describe('brana-firmware fieldbus', () => {
       /bad\.yaml: devices\[2\]\.profile: unknown device profile "no-such-meter"\. Fix: /,
     );
     expect(stderr).not.toMatch(/\n\s+at /);
-  }, 20_000);
+  }, 60_000);
 
   describe('with a meter on a pty and the agent socket', () => {
     let slave: RtuSlave;
@@ -101,7 +108,8 @@ describe('brana-firmware fieldbus', () => {
         ].join('\n'),
       );
       const proc = run(['--config', config, '--agent-socket', server.socketPath, '--state-file', stateFile]);
-      const deadline = Date.now() + 15_000;
+      // Process start (tsx) plus five fast polls; seconds on a busy machine.
+      const deadline = Date.now() + 30_000;
       const readingsOf = (channel: string) =>
         received.filter((r) => r.record.kind === 'reading' && r.record.channel === channel);
       while (readingsOf('hall.powerW').length < 5 && Date.now() < deadline)
@@ -127,6 +135,6 @@ describe('brana-firmware fieldbus', () => {
         energy.kind === 'reading' ? (energy.total as number) : Number.NaN,
         3,
       );
-    }, 30_000);
+    }, 60_000);
   });
 });

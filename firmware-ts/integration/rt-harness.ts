@@ -60,10 +60,12 @@ async function ptyPair(dir: string): Promise<{ a: string; b: string; child: Chil
   const a = join(dir, 'radio-rt');
   const b = join(dir, 'radio-vehicle');
   const child = spawn('socat', [`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: 'ignore' });
-  const deadline = Date.now() + 5000;
+  const deadline = Date.now() + 10_000;
   while (!(existsSync(a) && existsSync(b))) {
-    if (child.exitCode !== null || Date.now() > deadline)
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
       throw new Error('socat did not create the radio pty pair');
+    }
     await new Promise((r) => setTimeout(r, 5));
   }
   return { a, b, child };
@@ -161,18 +163,31 @@ export async function startRtBench(o: RtBenchOptions = {}): Promise<RtBench> {
     },
     async close() {
       for (const l of links) await l.close().catch(() => {});
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await exited;
-      }
+      await stopChild(child, 5000);
       model.close();
-      pty.child.kill();
+      await stopChild(pty.child, 2000);
       await agent.close();
       await wires.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
-  await bench.waitForEvent((e) => e.type === 'preemption.ready', 20_000, 'preemption.ready');
+  try {
+    // Starting tsx and the self-test on a loaded 2-core machine can take several seconds.
+    await bench.waitForEvent((e) => e.type === 'preemption.ready', 30_000, 'preemption.ready');
+  } catch (err) {
+    // Nothing may outlive a failed start: the rt child, socat and the sockets go with it.
+    await bench.close();
+    throw err;
+  }
   return bench;
+}
+
+/** SIGTERM, then SIGKILL if the child has not exited within graceMs; resolves once it is gone. */
+export async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
 }

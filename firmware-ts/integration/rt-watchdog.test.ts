@@ -4,16 +4,16 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { type RtBench, startRtBench } from './rt-harness.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type RtBench, startRtBench, stopChild } from './rt-harness.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'brana-notify-'));
 const socketPath = join(dir, 'notify.sock');
 let receiver: ChildProcess | undefined;
 let bench: RtBench | undefined;
-afterAll(async () => {
+afterEach(async () => {
   await bench?.close();
-  receiver?.kill();
+  if (receiver) await stopChild(receiver, 2000);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -36,5 +36,5 @@ describe('systemd notify from the rt process', () => {
     }
     expect(got).toMatch(/READY=1\nSTATUS=running/);
     expect((got.match(/WATCHDOG=1/g) ?? []).length).toBeGreaterThanOrEqual(5);
-  });
+  }, 60_000);
 });
