@@ -18,7 +18,8 @@ function run(doc: unknown) {
   writeFileSync(file, stringify(doc));
   const r = spawnSync(process.execPath, [BIN, 'rt', '--config', file, '--no-hw-watchdog'], {
     encoding: 'utf8',
-    timeout: 20_000,
+    // Starting tsx takes seconds when both cores are busy; a killed run would read as a wrong exit.
+    timeout: 45_000,
   });
   return { status: r.status, stderr: r.stderr };
 }
@@ -35,7 +36,7 @@ describe('brana-firmware rt with a bad config', () => {
     expect(r.stderr).toMatch(/preemption\.conflicts\.west: .*Fix: add conflicts\.west/);
     expect(r.stderr).toMatch(/preemption\.vehicleKeys\[0\]\.publicKey: malformed.*Fix: /);
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
-  });
+  }, 60_000);
 
   it('rejects a config without a preemption section, and a bench backend without a socket', () => {
     expect(run({ name: 'x' })).toMatchObject({
@@ -45,5 +46,5 @@ describe('brana-firmware rt with a bad config', () => {
     const r = run({ name: 'x', preemption: testPreemptionDoc() });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/hardware\.gpio\.benchSocket: missing.*Fix:/);
-  });
+  }, 100_000);
 });

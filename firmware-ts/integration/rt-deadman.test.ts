@@ -10,7 +10,7 @@ const DEADMAN_MS = 100;
 
 beforeAll(async () => {
   bench = await startRtBench({ deadmanMs: DEADMAN_MS, timing: { updateTimeoutS: 30, holdMaxS: 1.5 } });
-}, 30_000);
+}, 60_000);
 afterAll(async () => {
   await bench?.close();
 });
@@ -25,14 +25,15 @@ describe('maximum hold', () => {
       intersectionId: TEST_INTERSECTION_ID,
     });
     const south = { inbound: 3, etaS: 5, headingDeg: 0, speedMps: 12, ...pointOnApproach(3, 150) };
+    // Timed from the request: a late look at the closed contact cannot shorten the measured hold.
+    const t0 = performance.now();
     await udp.send(v.frame('request', south));
     await bench.model.waitFor(() => bench.model.isClosed('south'), 5000, 'south closed');
-    const t0 = performance.now();
     // The vehicle keeps updating: only holdMaxS can end this assertion.
     const timer = setInterval(() => void udp.send(v.frame('update', south)), 200);
     try {
       await bench.model.waitFor(() => !bench.model.isClosed('south'), 4000, 'south released at hold max');
-      expect(performance.now() - t0).toBeGreaterThan(1300);
+      expect(performance.now() - t0).toBeGreaterThan(1400); // holdMaxS 1.5
       await bench.waitForEvent(
         (e) => e.type === 'preemption.fault' && e.data.approach === 'south',
         2000,

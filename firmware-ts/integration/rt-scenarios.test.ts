@@ -11,7 +11,7 @@ let nextVehicle = 100;
 
 beforeAll(async () => {
   bench = await startRtBench();
-}, 30_000);
+}, 60_000);
 afterAll(async () => {
   await bench?.close();
 });
@@ -125,11 +125,13 @@ describe('rt bench scenarios', () => {
   it('a lost cancel: the assertion ends when fresh updates stop', async () => {
     const udp = bench.udp();
     const v = vehicle();
+    // Timed from the send, the last fresh update: a late look at the closed contact (a busy
+    // worker) cannot shorten the measured hold, and a release before the timeout still fails.
+    const t0 = performance.now();
     await udp.send(v.frame('request', at(3)));
     await bench.model.waitFor(() => bench.model.isClosed('south'), 3000, 'south closed');
-    const t0 = performance.now();
     await bench.model.waitFor(() => !bench.model.isClosed('south'), 4000, 'south released by timeout');
-    expect(performance.now() - t0).toBeGreaterThan(800); // updateTimeoutS is 1 on this bench
+    expect(performance.now() - t0).toBeGreaterThan(900); // updateTimeoutS is 1 on this bench
     await bench.waitForEvent(
       (e) => e.type === 'preemption.released' && e.data.reason === 'timeout',
       1000,
