@@ -2,15 +2,14 @@
 // catalogue (path and fix for each error, exit 2), opens the buses and pulse inputs, and sends
 // readings, quarter hours and status to the agent (or stdout as JSON lines) until SIGTERM/SIGINT.
 import { join } from 'node:path';
-import { type Catalogue, connectWires, loadCatalogue } from '@brana/hardware';
 import { Command } from 'commander';
-import { type GatewayConfig, loadGatewayConfigFile } from '../config/index.ts';
 import { agentSink, jsonLinesSink } from '../fieldbus/agent-records.ts';
 import { FieldbusConfigError } from '../fieldbus/errors.ts';
 import { startFieldbusProcess } from '../fieldbus/process.ts';
 import type { FieldbusSink } from '../fieldbus/records.ts';
-import { type GpioBackend, openSysfsGpio, RealClock, WireGpio } from '../hal/index.ts';
+import { RealClock } from '../hal/index.ts';
 import { type AgentLink, connectAgent } from '../ipc/index.ts';
+import { ExitError, loadCatalogueAndConfig, openGpio, runOrExit } from './startup.ts';
 
 interface FieldbusOptions {
   config: string;
@@ -19,15 +18,6 @@ interface FieldbusOptions {
   benchSocket?: string;
   queue: string;
   statusEvery: string;
-}
-
-class ExitError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: number,
-  ) {
-    super(message);
-  }
 }
 
 export function fieldbusCommand(): Command {
@@ -52,15 +42,7 @@ export function fieldbusCommand(): Command {
       '50000',
     )
     .option('--status-every <s>', 'seconds between poller counters sent to the agent', '60')
-    .action(async (opts: FieldbusOptions) => {
-      try {
-        await runFieldbus(opts);
-      } catch (err) {
-        const code = err instanceof ExitError ? err.exitCode : 1;
-        process.stderr.write(`brana-firmware fieldbus: ${(err as Error).message}\n`);
-        process.exit(code);
-      }
-    });
+    .action((opts: FieldbusOptions) => runOrExit('brana-firmware fieldbus', () => runFieldbus(opts)));
 }
 
 function positive(flag: string, value: string, example: string): number {
@@ -74,23 +56,7 @@ function positive(flag: string, value: string, example: string): number {
 async function runFieldbus(opts: FieldbusOptions): Promise<void> {
   const queueLimit = Math.floor(positive('--queue', opts.queue, '50000'));
   const statusEveryMs = positive('--status-every', opts.statusEvery, '60') * 1000;
-  let catalogue: Catalogue;
-  try {
-    catalogue = loadCatalogue();
-  } catch (err) {
-    throw new ExitError(`device catalogue is invalid: ${(err as Error).message}`, 1);
-  }
-  const result = await loadGatewayConfigFile(opts.config, { knownProfiles: new Set(catalogue.keys()) });
-  if (!result.ok) {
-    const lines = result.errors.map(
-      (e) => `${opts.config}: ${e.path || '(document)'}: ${e.message}. Fix: ${e.fix}`,
-    );
-    throw new ExitError(
-      `config rejected (${result.errors.length} error${result.errors.length > 1 ? 's' : ''})\n${lines.join('\n')}`,
-      2,
-    );
-  }
-  const config = result.config;
+  const { catalogue, config } = await loadCatalogueAndConfig(opts.config);
   if (config.devices.length === 0 && config.pulses.length === 0) {
     throw new ExitError(
       `${opts.config}: devices: nothing to poll. Fix: add devices or pulses to the config`,
@@ -113,7 +79,8 @@ async function runFieldbus(opts: FieldbusOptions): Promise<void> {
     sink = jsonLinesSink(process.stdout);
   }
   const stateFile = opts.stateFile ?? join(process.env.STATE_DIRECTORY ?? '.', 'fieldbus-state.json');
-  const gpio = config.pulses.length > 0 ? await openGpio(config, opts, clock) : undefined;
+  const gpio =
+    config.pulses.length > 0 ? await openGpio(config, opts.config, opts.benchSocket, clock) : undefined;
   let running: Awaited<ReturnType<typeof startFieldbusProcess>>;
   try {
     running = await startFieldbusProcess({
@@ -150,31 +117,4 @@ async function runFieldbus(opts: FieldbusOptions): Promise<void> {
   };
   process.once('SIGTERM', () => void shutdown());
   process.once('SIGINT', () => void shutdown());
-}
-
-async function openGpio(
-  config: GatewayConfig,
-  opts: FieldbusOptions,
-  clock: RealClock,
-): Promise<GpioBackend> {
-  const g = config.hardware.gpio;
-  if (g.backend === 'bench') {
-    const socket = opts.benchSocket ?? g.benchSocket;
-    if (socket === undefined) {
-      throw new ExitError(
-        `${opts.config}: hardware.gpio.benchSocket: missing for the bench backend. Fix: set it to the wire socket brana-bench printed, or pass --bench-socket`,
-        2,
-      );
-    }
-    try {
-      return new WireGpio(await connectWires(socket), { clock, kind: 'bench', ownsBus: true });
-    } catch (err) {
-      throw new ExitError((err as Error).message, 1);
-    }
-  }
-  if (g.backend === 'sysfs') return openSysfsGpio({ clock });
-  throw new ExitError(
-    `${opts.config}: hardware.gpio.backend: "memory" exists only inside tests. Fix: use "bench" (with the bench rig) or "sysfs" (on a Pi)`,
-    2,
-  );
 }

@@ -1,21 +1,13 @@
 // `brana-firmware rt --config <file>`: validates the gateway config (path and fix for each error),
 // opens the GPIO backend, the radio and UDP inputs and the event sink, and runs the rt loop until
 // SIGTERM/SIGINT, when it switches every output off.
-import { type Catalogue, connectWires, loadCatalogue } from '@brana/hardware';
 import { Command } from 'commander';
-import { type GatewayConfig, loadGatewayConfigFile } from '../config/index.ts';
-import {
-  type GpioBackend,
-  NodeSerialPort,
-  openSysfsGpio,
-  RealClock,
-  type SerialPort,
-  WireGpio,
-} from '../hal/index.ts';
+import { NodeSerialPort, RealClock, type SerialPort } from '../hal/index.ts';
 import { connectAgent } from '../ipc/index.ts';
 import { agentEventSink, type EventSink, RingEventSink } from '../rt/event-sink.ts';
 import { RtLoop } from '../rt/rt-loop.ts';
 import { HardwareWatchdog, systemdNotifier, watchdogIntervalMs } from '../rt/watchdog.ts';
+import { ExitError, loadCatalogueAndConfig, openGpio, runOrExit } from './startup.ts';
 
 interface RtOptions {
   config: string;
@@ -23,15 +15,6 @@ interface RtOptions {
   benchSocket?: string;
   hwWatchdog: boolean;
   eventQueue: string;
-}
-
-class ExitError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: number,
-  ) {
-    super(message);
-  }
 }
 
 export function rtCommand(): Command {
@@ -45,35 +28,11 @@ export function rtCommand(): Command {
     .option('--bench-socket <path>', 'bench wire bus socket (overrides hardware.gpio.benchSocket)')
     .option('--no-hw-watchdog', 'do not open /dev/watchdog even where present')
     .option('--event-queue <n>', 'events held at most before new ones are dropped (counted)', '10000')
-    .action(async (opts: RtOptions) => {
-      try {
-        await runRt(opts);
-      } catch (err) {
-        const code = err instanceof ExitError ? err.exitCode : 1;
-        process.stderr.write(`brana-firmware rt: ${(err as Error).message}\n`);
-        process.exit(code);
-      }
-    });
+    .action((opts: RtOptions) => runOrExit('brana-firmware rt', () => runRt(opts)));
 }
 
 async function runRt(opts: RtOptions): Promise<void> {
-  let catalogue: Catalogue | undefined;
-  try {
-    catalogue = loadCatalogue();
-  } catch (err) {
-    throw new ExitError(`device catalogue is invalid: ${(err as Error).message}`, 1);
-  }
-  const result = await loadGatewayConfigFile(opts.config, { knownProfiles: new Set(catalogue.keys()) });
-  if (!result.ok) {
-    const lines = result.errors.map(
-      (e) => `${opts.config}: ${e.path || '(document)'}: ${e.message}. Fix: ${e.fix}`,
-    );
-    throw new ExitError(
-      `config rejected (${result.errors.length} error${result.errors.length > 1 ? 's' : ''})\n${lines.join('\n')}`,
-      2,
-    );
-  }
-  const config: GatewayConfig = result.config;
+  const { catalogue, config } = await loadCatalogueAndConfig(opts.config);
   const p = config.preemption;
   if (p === undefined) {
     throw new ExitError(
@@ -89,7 +48,7 @@ async function runRt(opts: RtOptions): Promise<void> {
     );
   }
   const clock = new RealClock();
-  const gpio = await openGpio(config, opts, clock);
+  const gpio = await openGpio(config, opts.config, opts.benchSocket, clock);
   const events: EventSink =
     opts.agentSocket !== undefined
       ? agentEventSink(connectAgent({ socketPath: opts.agentSocket, source: 'rt', queueLimit, clock }))
@@ -142,28 +101,4 @@ async function runRt(opts: RtOptions): Promise<void> {
   };
   process.once('SIGTERM', () => void shutdown());
   process.once('SIGINT', () => void shutdown());
-}
-
-async function openGpio(config: GatewayConfig, opts: RtOptions, clock: RealClock): Promise<GpioBackend> {
-  const g = config.hardware.gpio;
-  if (g.backend === 'bench') {
-    const socket = opts.benchSocket ?? g.benchSocket;
-    if (socket === undefined) {
-      throw new ExitError(
-        `${opts.config}: hardware.gpio.benchSocket: missing for the bench backend. Fix: set it to the wire socket brana-bench printed, or pass --bench-socket`,
-        2,
-      );
-    }
-    try {
-      const wires = await connectWires(socket);
-      return new WireGpio(wires, { clock, kind: 'bench', ownsBus: true });
-    } catch (err) {
-      throw new ExitError((err as Error).message, 1);
-    }
-  }
-  if (g.backend === 'sysfs') return openSysfsGpio({ clock });
-  throw new ExitError(
-    `${opts.config}: hardware.gpio.backend: "memory" exists only inside tests. Fix: use "bench" (with the bench rig) or "sysfs" (on a Pi)`,
-    2,
-  );
 }
