@@ -94,7 +94,7 @@ describe('config apply', () => {
     fleet.pushDesired(fleet.setDesired({ name: 'selftest-fails' }, 3));
     await until(() => reportsFor(3).includes('rolledBack'));
     const r = fleet.applyReports.find((x) => x.version === 3 && x.state === 'rolledBack');
-    expect(r?.detail).toContain('rt sent selftest.failed');
+    expect(r?.detail).toContain('rt sent preemption.fault');
     expect(active().name).toBe('school-main-board');
   });
 

@@ -32,7 +32,7 @@ const link = connectAgent({
 if (behaviour === 'selftest-fails') {
   link.send({
     kind: 'event',
-    type: 'selftest.failed',
+    type: 'preemption.fault',
     safety: true,
     atMs: Date.now(),
     data: { output: 'north', reason: 'readback stuck high' },

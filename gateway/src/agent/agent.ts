@@ -90,7 +90,12 @@ export interface GatewayStatus {
 }
 
 /** Event types that fail a config trial when a firmware process sends them during it. */
-const TRIAL_FAILING_EVENTS = new Set(['selftest.failed', 'relay.readback-mismatch', 'fault']);
+const TRIAL_FAILING_EVENTS = new Set([
+  'preemption.fault',
+  'selftest.failed',
+  'relay.readback-mismatch',
+  'fault',
+]);
 
 /** The firmware's own gateway config schema: the same check the fleet server made before signing. */
 export function defaultConfigValidator(): ConfigValidator {
