@@ -54,6 +54,7 @@ process.once('message', async (job: Job) => {
     if (!s.accepted) throw new Error('session refused');
     await gw.waitFor((m) => m.type === 'ack');
   }
+  const cpu0 = process.cpuUsage();
   const start = performance.now();
   let next = 0;
   const worker = async () => {
@@ -68,7 +69,8 @@ process.once('message', async (job: Job) => {
   };
   await Promise.all(Array.from({ length: job.inFlight }, worker));
   const seconds = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   gw.close();
-  process.send?.({ seconds });
+  process.send?.({ seconds, cpuS: (cpu.user + cpu.system) / 1e6 });
   process.disconnect();
 });

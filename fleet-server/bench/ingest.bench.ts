@@ -17,7 +17,8 @@ const BATCH = 500;
 const BATCHES = quick ? 60 : 400;
 const ROWS = BATCH * BATCHES;
 
-function rawRate(dir: string, name: string): number {
+/** Readings per second of wall time and per second of this process's CPU time. */
+function rawRate(dir: string, name: string): { rate: number; cpuRate: number } {
   const db = openFleetDatabase(join(dir, `raw-${name}.db`));
   const insert = db.sqlite.prepare(
     'INSERT INTO readings (gateway_num, boot_epoch, seq, channel_id, ts, value, quality) VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -27,14 +28,19 @@ function rawRate(dir: string, name: string): number {
     for (let seq = 1; seq <= ROWS; seq++)
       insert.run(1, 1, seq, (seq % 32) + 1, t0 + Math.floor(seq / 32) * 10_000, seq * 0.01, 0);
   });
+  const cpu0 = process.cpuUsage();
   const start = performance.now();
   run();
   const s = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   db.close();
-  return ROWS / s;
+  return { rate: ROWS / s, cpuRate: ROWS / ((cpu.user + cpu.system) / 1e6) };
 }
 
-async function pathRate(mode: 'http' | 'ws', dir: string): Promise<{ rate: number; cpuRate: number }> {
+async function pathRate(
+  mode: 'http' | 'ws',
+  dir: string,
+): Promise<{ rate: number; cpuRate: number; clientCpuS: number; serverCpuS: number }> {
   const server = await startFleetServer({
     dbPath: join(dir, `${mode}.db`),
     port: 0,
@@ -45,8 +51,8 @@ async function pathRate(mode: 'http' | 'ws', dir: string): Promise<{ rate: numbe
     const gw = new SimulatedGateway({ baseUrl: server.url });
     await gw.enrol(server.createClaimToken().token);
     const child = fork(new URL('./ingest-client.ts', import.meta.url));
-    const result = new Promise<{ seconds: number }>((resolve, reject) => {
-      child.once('message', (m) => resolve(m as { seconds: number }));
+    const result = new Promise<{ seconds: number; cpuS: number }>((resolve, reject) => {
+      child.once('message', (m) => resolve(m as { seconds: number; cpuS: number }));
       child.once('exit', (code) =>
         code ? reject(new Error(`ingest client exited with ${code}`)) : undefined,
       );
@@ -64,15 +70,16 @@ async function pathRate(mode: 'http' | 'ws', dir: string): Promise<{ rate: numbe
       inFlight: 8, // the gateway agent keeps up to 8 batches unacked
     });
     const cpu0 = process.cpuUsage();
-    const { seconds } = await result;
+    const { seconds, cpuS: clientCpuS } = await result;
     const cpu = process.cpuUsage(cpu0);
+    const serverCpuS = (cpu.user + cpu.system) / 1e6;
     const stored = server.fleet.database.sqlite
       .prepare('SELECT count(*) FROM readings')
       .pluck()
       .get() as number;
     if (stored !== ROWS) throw new Error(`${mode}: stored ${stored} rows, expected ${ROWS}`);
     // Readings per second of server CPU: on a shared machine wall time mostly measures the neighbours.
-    return { rate: ROWS / seconds, cpuRate: ROWS / ((cpu.user + cpu.system) / 1e6) };
+    return { rate: ROWS / seconds, cpuRate: ROWS / serverCpuS, clientCpuS, serverCpuS };
   } finally {
     await server.close();
   }
@@ -84,7 +91,7 @@ try {
   for (const mode of ['http', 'ws'] as const) {
     // Raw measured right next to each path so machine load affects both alike.
     const raw = rawRate(dir, mode);
-    const { rate, cpuRate } = await pathRate(mode, dir);
+    const { rate, cpuRate, clientCpuS, serverCpuS } = await pathRate(mode, dir);
     rows.push({
       bench: 'ingest',
       case: mode,
@@ -92,9 +99,15 @@ try {
       readings: ROWS,
       batchSize: BATCH,
       readingsPerS: Math.round(rate),
-      rawReadingsPerS: Math.round(raw),
-      ratioToRaw: Number((rate / raw).toFixed(3)),
+      rawReadingsPerS: Math.round(raw.rate),
+      ratioToRaw: Number((rate / raw.rate).toFixed(3)),
+      // The same ratio on CPU time (server process vs the raw loop), which the neighbours on a
+      // shared machine barely move; and the load client's own CPU, spent on the same cores.
       serverCpuReadingsPerS: Math.round(cpuRate),
+      rawCpuReadingsPerS: Math.round(raw.cpuRate),
+      cpuRatioToRaw: Number((cpuRate / raw.cpuRate).toFixed(3)),
+      serverCpuS: Number(serverCpuS.toFixed(2)),
+      clientCpuS: Number(clientCpuS.toFixed(2)),
       loadAverage: Number(loadavg()[0]!.toFixed(1)),
     });
   }
