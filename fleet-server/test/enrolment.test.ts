@@ -72,6 +72,35 @@ describe('enrolment', () => {
   });
 });
 
+describe('revoking credentials', () => {
+  it('revokes a claim token and an API token with an audit row each, and 404s an unknown id', async () => {
+    const tech = await srv.tokenFor('technician');
+    const admin = await srv.tokenFor('admin');
+    const claim = srv.createClaimToken();
+    expect((await srv.call('DELETE', `/api/v1/claim-tokens/${claim.id}`, { token: tech })).status).toBe(200);
+    const gw = new SimulatedGateway({ baseUrl: srv.url });
+    await expect(gw.enrol(claim.token)).rejects.toThrow(/refused \(4\d\d\)/);
+    const api = await srv.call('POST', '/api/v1/tokens', { token: tech, body: { name: 'laptop' } });
+    expect((await srv.call('DELETE', `/api/v1/tokens/${api.body.id}`, { token: tech })).status).toBe(200);
+    for (const [entityType, id, action] of [
+      ['claimToken', claim.id, 'claim.revoke'],
+      ['apiToken', api.body.id, 'token.revoke'],
+    ]) {
+      const audit = await srv.call('GET', `/api/v1/audit?entityType=${entityType}&entityId=${id}`, {
+        token: admin,
+      });
+      expect(audit.body[0]).toMatchObject({
+        action,
+        before: { revokedAt: null },
+        after: { revokedAt: expect.any(Number) },
+      });
+    }
+    const missing = await srv.call('DELETE', '/api/v1/claim-tokens/clm_nothing', { token: tech });
+    expect(missing.status).toBe(404);
+    expect(missing.body.message).toContain('claim token');
+  });
+});
+
 describe('session', () => {
   it('accepts a signed challenge and proves the server key back', async () => {
     const gw = new SimulatedGateway({ baseUrl: srv.url });

@@ -2,7 +2,8 @@
 // Write it inside the same transaction as the change so neither exists without the other.
 import { and, desc, eq, gte, lte, type SQL } from 'drizzle-orm';
 import type { FleetDb } from '../db/index.ts';
-import { auditLog } from '../db/schema.ts';
+import { apiTokens, auditLog, claimTokens } from '../db/schema.ts';
+import { NotFoundError } from '../errors.ts';
 
 export interface AuditEntry {
   actor: string;
@@ -25,6 +26,32 @@ export function writeAudit(db: FleetDb, entry: AuditEntry, now = Date.now()): vo
       after: entry.after ?? null,
     })
     .run();
+}
+
+/** The credentials an operator can revoke: both keep the time in `revokedAt`. */
+const REVOCABLE = {
+  apiToken: { table: apiTokens, noun: 'API token', action: 'token.revoke' },
+  claimToken: { table: claimTokens, noun: 'claim token', action: 'claim.revoke' },
+} as const;
+
+/**
+ * Revokes an API token or a claim token: stamps `revokedAt` and writes the audit row (before and
+ * after) in one transaction; NotFoundError when there is no such id.
+ */
+export function revokeWithAudit(
+  db: FleetDb,
+  entityType: keyof typeof REVOCABLE,
+  id: string,
+  actor: string,
+  now = Date.now(),
+): void {
+  const { table, noun, action } = REVOCABLE[entityType];
+  db.transaction((tx) => {
+    const before = tx.select({ revokedAt: table.revokedAt }).from(table).where(eq(table.id, id)).get();
+    if (!before) throw new NotFoundError(noun, id);
+    tx.update(table).set({ revokedAt: now }).where(eq(table.id, id)).run();
+    writeAudit(tx, { actor, action, entityType, entityId: id, before, after: { revokedAt: now } }, now);
+  });
 }
 
 export interface AuditQuery {

@@ -2,7 +2,7 @@
 // Only hashes of session cookies and tokens are stored.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { and, eq, gt, isNull, lt } from 'drizzle-orm';
-import { writeAudit } from '../audit/index.ts';
+import { revokeWithAudit, writeAudit } from '../audit/index.ts';
 import type { FleetDb } from '../db/index.ts';
 import { apiTokens, sessions, users } from '../db/schema.ts';
 import { BadRequestError, ConflictError, NotFoundError } from '../errors.ts';
@@ -188,19 +188,7 @@ export function createApiToken(
 }
 
 export function revokeApiToken(db: FleetDb, id: string, actor: string, now = Date.now()): void {
-  db.transaction((tx) => {
-    const before = tx.select().from(apiTokens).where(eq(apiTokens.id, id)).get();
-    if (!before) throw new NotFoundError('API token', id);
-    tx.update(apiTokens).set({ revokedAt: now }).where(eq(apiTokens.id, id)).run();
-    writeAudit(tx, {
-      actor,
-      action: 'token.revoke',
-      entityType: 'apiToken',
-      entityId: id,
-      before: { revokedAt: before.revokedAt },
-      after: { revokedAt: now },
-    });
-  });
+  revokeWithAudit(db, 'apiToken', id, actor, now);
 }
 
 export function principalFromToken(db: FleetDb, token: string, now = Date.now()): Principal | null {

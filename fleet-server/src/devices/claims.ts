@@ -2,11 +2,11 @@
 // a gateway trades a claim token and its own Ed25519 public key for a gateway id.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { desc, eq, or } from 'drizzle-orm';
-import { writeAudit } from '../audit/index.ts';
+import { revokeWithAudit, writeAudit } from '../audit/index.ts';
 import { hashSecret } from '../auth/users.ts';
 import type { FleetDb } from '../db/index.ts';
 import { claimTokens, gatewayGroups, gateways, gatewayTags, groups, sites } from '../db/schema.ts';
-import { BadRequestError, ConflictError, FleetError, NotFoundError } from '../errors.ts';
+import { BadRequestError, ConflictError, FleetError } from '../errors.ts';
 import {
   type EnrolRequest,
   type EnrolResponse,
@@ -95,19 +95,7 @@ export function listClaimTokens(db: FleetDb, now = Date.now()) {
 }
 
 export function revokeClaimToken(db: FleetDb, id: string, actor: string, now = Date.now()): void {
-  db.transaction((tx) => {
-    const before = tx.select().from(claimTokens).where(eq(claimTokens.id, id)).get();
-    if (!before) throw new NotFoundError('claim token', id);
-    tx.update(claimTokens).set({ revokedAt: now }).where(eq(claimTokens.id, id)).run();
-    writeAudit(tx, {
-      actor,
-      action: 'claim.revoke',
-      entityType: 'claimToken',
-      entityId: id,
-      before: { revokedAt: before.revokedAt },
-      after: { revokedAt: now },
-    });
-  });
+  revokeWithAudit(db, 'claimToken', id, actor, now);
 }
 
 const CSV_COLUMNS = ['name', 'site', 'group', 'tags', 'expiresInDays'] as const;
