@@ -7,6 +7,10 @@
 //   wireMs     theoretical wire time of one full cycle of useful data: for each read the poller
 //              plans, T = (13 + 2N)·t_char + 2·t3.5 + turnaround (DESIGN.md), N = registers some
 //              point asked for (holes read through do not count), turnaround = the simulator's mean
+//   planWireMs wire time of what the plan actually puts on the line: the same reads with the
+//              holes the profile's gap fill reads through, plus each device's inter-frame delay
+//              beyond t3.5. No master reading this plan can be faster; wireMs − planWireMs is the
+//              planner's and profiles' share of the loss, planWireMs − cycleMs the line's + engine's
 //   cycleMs    measured time per full cycle of the real engine (single lane, coalesced reads)
 //   efficiency wireMs / cycleMs
 //   baseline   the same bus read one request per value (what mbmd and emonhub do), same client
@@ -75,11 +79,13 @@ function everyPointFast(p: ModbusProfile): PollProfile {
 
 function wireMsPerCycle(baud: number): {
   wireMs: number;
+  planWireMs: number;
   baselineWireMs: number;
   reads: number;
   values: number;
 } {
   let wireMs = 0;
+  let planWireMs = 0;
   let baselineWireMs = 0;
   let reads = 0;
   let values = 0;
@@ -108,11 +114,19 @@ function wireMsPerCycle(baud: number): {
         responseBytes: 5 + 2 * n,
         turnaroundMs: (lo + hi) / 2,
       });
+      const sent = block.functionCode <= 2 ? Math.ceil(block.count / 16) : block.count;
+      planWireMs +=
+        rtuTransactionTimeMs({
+          baud,
+          requestBytes: 8,
+          responseBytes: 5 + 2 * sent,
+          turnaroundMs: (lo + hi) / 2,
+        }) + Math.max(0, p.bus.interFrameDelayMs - t35Ms(baud));
       reads++;
       values += block.points.length;
     }
   }
-  return { wireMs, baselineWireMs, reads, values };
+  return { wireMs, planWireMs, baselineWireMs, reads, values };
 }
 
 /**
@@ -208,6 +222,7 @@ interface CaseResult {
   cycleMs: number;
   baselineCycleMs: number;
   wireMs: number;
+  planWireMs: number;
   reads: number;
   values: number;
   efficiency: number;
@@ -230,7 +245,7 @@ async function runCase(baud: number): Promise<CaseResult> {
   completed.atCount.clear();
   try {
     const clock = new RealClock();
-    const { wireMs, baselineWireMs, reads, values } = wireMsPerCycle(baud);
+    const { wireMs, planWireMs, baselineWireMs, reads, values } = wireMsPerCycle(baud);
     const timeoutMs = Math.max(...profiles.map((p) => p.bus.timeoutMs));
     const bus: EngineBus = {
       name: 'bus',
@@ -335,6 +350,7 @@ async function runCase(baud: number): Promise<CaseResult> {
       cycleMs,
       baselineCycleMs,
       wireMs,
+      planWireMs,
       reads,
       values,
       efficiency: wireMs / cycleMs,
@@ -372,6 +388,7 @@ if (json) {
         speedupCeiling: Number(r.speedupCeiling.toFixed(2)),
         cycleMs: Number(r.cycleMs.toFixed(1)),
         wireMs: Number(r.wireMs.toFixed(1)),
+        planWireMs: Number(r.planWireMs.toFixed(1)),
         idealCycleMs: Number(r.idealCycleMs.toFixed(1)),
         baselineCycleMs: Number(r.baselineCycleMs.toFixed(1)),
         reads: r.reads,
@@ -388,6 +405,7 @@ if (json) {
     String(r.baud),
     `${r.values} in ${r.reads} reads`,
     r.wireMs.toFixed(1),
+    r.planWireMs.toFixed(1),
     r.cycleMs.toFixed(1),
     r.idealCycleMs.toFixed(1),
     `${(r.efficiency * 100).toFixed(1)} %`,
@@ -403,6 +421,7 @@ if (json) {
     'baud',
     'values',
     'wire ms',
+    'plan ms',
     'cycle ms',
     'bare loop ms',
     'efficiency',
