@@ -18,6 +18,9 @@ export async function openPtyPair(): Promise<PtyPair> {
   const child: ChildProcess = spawn('socat', [`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  // A test that fails before it calls close() must not leave socat running after the worker exits.
+  const reap = () => child.kill();
+  process.once('exit', reap);
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr += d.toString();
@@ -26,6 +29,7 @@ export async function openPtyPair(): Promise<PtyPair> {
   while (!(existsSync(a) && existsSync(b))) {
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill();
+      process.off('exit', reap);
       rmSync(dir, { recursive: true, force: true });
       throw new Error(`socat did not create a pty pair: ${stderr.trim() || 'timed out'}. Fix: install socat`);
     }
@@ -35,6 +39,7 @@ export async function openPtyPair(): Promise<PtyPair> {
     a,
     b,
     close: async () => {
+      process.off('exit', reap);
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
