@@ -61,7 +61,11 @@ wires:
 // get a generous timeout; a case that fails part-way must not leave its rig running.
 const children = new Set<ChildProcess>();
 afterEach(() => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  // Each rig runs in its own process group (detached), so a kill here also ends its socat, which a
+  // SIGKILL of brana-bench alone would leave running.
+  for (const c of children) {
+    if (c.exitCode === null && c.signalCode === null && c.pid !== undefined) process.kill(-c.pid, 'SIGKILL');
+  }
   children.clear();
 });
 
@@ -72,6 +76,7 @@ describe('brana-bench', { timeout: 120_000 }, () => {
       [BIN, 'up', rigFile('good.yaml', GOOD), '--dir', join(dir, 'run'), '--json'],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
       },
     );
     children.add(child);
@@ -100,6 +105,7 @@ describe('brana-bench', { timeout: 120_000 }, () => {
       [BIN, 'up', rigFile('console.yaml', GOOD), '--dir', join(dir, 'console'), '--json'],
       {
         stdio: ['pipe', 'pipe', 'pipe'],
+        detached: true,
       },
     );
     children.add(child);
