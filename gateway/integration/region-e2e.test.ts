@@ -80,10 +80,9 @@ function line(run: Run, pattern: RegExp): RegExpMatchArray | undefined {
   return undefined;
 }
 
-/** Ctrl-C in a terminal signals the whole process group; a service manager sends SIGTERM to one pid. */
+/** Ctrl-C in a terminal signals the whole process group; so does systemd's stop (KillMode=control-group). */
 async function stop(run: Run, how: 'ctrl-c' | 'sigterm'): Promise<number | null> {
-  if (how === 'ctrl-c') process.kill(-run.child.pid!, 'SIGINT');
-  else process.kill(run.child.pid!, 'SIGTERM');
+  process.kill(-run.child.pid!, how === 'ctrl-c' ? 'SIGINT' : 'SIGTERM');
   return Promise.race([run.exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 30_000))]).then(
     (code) => {
       if (code === 'hung')
@@ -155,6 +154,12 @@ describe('npm start: a simulated region end to end', () => {
       await until('the first admin password', first, 60_000, () => line(first, /one-time password: (\S+)/))
     )[1]!;
     await until('the region to be up', first, 90_000, () => line(first, /region is up/));
+    // The view names the API and the web console, and both answer.
+    expect(line(first, /fleet server: (\S+)/)?.[1]).toBe(`${base}/api/v1`);
+    const consoleAt = line(first, /console: (http\S+)/)?.[1];
+    expect(consoleAt).toBe(`${base}/console/`);
+    const page = await fetch(consoleAt!, { redirect: 'manual' });
+    expect(page.status).toBeLessThan(400);
     const login = await fetch(`${base}/api/v1/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -243,7 +248,7 @@ describe('npm start: a simulated region end to end', () => {
       db.close();
       return now.r > countsAtRestart.r + 20 ? true : undefined;
     });
-    // SIGTERM to npm start alone: it must take its gateways, firmware processes and rigs down itself.
+    // SIGTERM as a service manager stops it: every process gets it, and npm start still exits 0.
     expect(await stop(second, 'sigterm')).toBe(0);
     await until(
       'every process of the second start to end',

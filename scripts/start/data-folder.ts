@@ -37,7 +37,8 @@ export interface DataFolder {
 }
 
 /** Folders only `npm start` makes; without a stamp beside them the folder is not ours. */
-const OWNED_ENTRIES = ['fleet', 'gateways', 'region'];
+// (Rigs live in rigs/, not bench/, so that a `brana-bench up` with its default folder never meets them.)
+const OWNED_ENTRIES = ['fleet', 'gateways', 'region', 'rigs'];
 
 export function readStamp(root: string): DataStamp | null {
   const file = join(root, STAMP_FILE);
@@ -152,7 +153,7 @@ export function openDataFolder(dir: string, software: string, now = new Date()):
     fresh,
     fleetDb: join(root, 'fleet', 'fleet.db'),
     regionState: join(root, 'region', 'state.json'),
-    bench: (rig) => join(root, 'bench', rig),
+    bench: (rig) => join(root, 'rigs', rig),
     gateway: (site) => join(root, 'gateways', site),
     release,
   };

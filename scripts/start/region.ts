@@ -201,7 +201,6 @@ export async function startRegion(o: RegionRunOptions, io: RegionIo): Promise<Ru
     const state = loadRegionState(data.regionState);
     const save = () => saveRegionState(data.regionState, state);
     const parts = await loadParts();
-    for (const m of parts.missing) notice(`not available yet: ${m}`);
     const catalogue = loadCatalogue();
     const knownProfiles = new Set(catalogue.keys());
 
@@ -218,7 +217,7 @@ export async function startRegion(o: RegionRunOptions, io: RegionIo): Promise<Ru
         error: (msg) => notice(`fleet error: ${msg}`),
       },
       validateConfig: (doc) => validate(doc, { knownProfiles }),
-      ...(parts.console ? { mount: parts.console.mount } : {}),
+      mount: parts.console.mount,
     });
     stops.push({ name: 'fleet server', stop: () => server.close() });
     if (state.fleetPort !== null && state.fleetPort !== server.port) {
@@ -231,7 +230,7 @@ export async function startRegion(o: RegionRunOptions, io: RegionIo): Promise<Ru
     }
     collector.part('fleet server', 'running', server.url);
     collector.snap.apiUrl = `${server.url}/api/v1`;
-    collector.snap.consoleUrl = parts.console ? await consoleUrl(`${server.url}${parts.console.path}`) : null;
+    collector.snap.consoleUrl = await consoleUrl(`${server.url}${parts.console.path}`);
     server.fleet.bus.on('telemetry', (e) => collector.telemetry(e.gatewayId, e.readings, e.events));
     const client = await serviceClient(server, state, save, io);
     step();
@@ -414,6 +413,10 @@ export async function startRegion(o: RegionRunOptions, io: RegionIo): Promise<Ru
 
     // ---------------------------------------------------------------- state polling for the view
     const poll = async () => {
+      for (const r of runtimes) {
+        const row = collector.gatewayRow(r.plan.site);
+        if (r.gateway && row) row.firmware = describeFirmware(r.gateway.status().firmware);
+      }
       try {
         await refresh(client, collector, plans);
       } catch (err) {
@@ -434,6 +437,13 @@ export async function startRegion(o: RegionRunOptions, io: RegionIo): Promise<Ru
     await stopAll();
     throw err;
   }
+}
+
+/** "rt running", "fieldbus backoff ×3": what the agent's supervisor says of each process. */
+export function describeFirmware(status: ReturnType<RunningGateway['status']>['firmware']): string {
+  if (status === 'systemd') return 'systemd';
+  if (status.length === 0) return 'none';
+  return status.map((p) => `${p.name} ${p.state}${p.restarts > 0 ? ` ×${p.restarts}` : ''}`).join(', ');
 }
 
 /** The firmware's validator with the catalogue's profile ids, in the shape the agent takes. */
@@ -457,11 +467,12 @@ function peekFleetPort(dataDir: string): number | null {
   }
 }
 
-async function consoleUrl(base: string): Promise<string | null> {
+/** The console's address if it answers (a redirect to its login page counts). */
+async function consoleUrl(url: string): Promise<string | null> {
   try {
-    const res = await fetch(`${base}/`, { redirect: 'manual', signal: AbortSignal.timeout(3000) });
+    const res = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(5000) });
     await res.arrayBuffer();
-    return res.status < 400 ? `${base}/` : null;
+    return res.status < 400 ? url : null;
   } catch {
     return null;
   }

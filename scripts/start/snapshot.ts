@@ -21,6 +21,8 @@ export interface GatewayRow {
   runningVersion: number | null;
   desiredVersion: number | null;
   readingsPerS: number;
+  /** The firmware processes the agent supervises, e.g. "rt running" or "fieldbus backoff ×3". */
+  firmware?: string;
   detail?: string;
 }
 

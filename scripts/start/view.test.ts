@@ -32,6 +32,7 @@ function busy(): RegionSnapshot {
       runningVersion: 1,
       desiredVersion: 3,
       readingsPerS: 12.5,
+      firmware: 'fieldbus running ×2',
     },
   ];
   s.readingsPerS = 12.5;
@@ -65,7 +66,7 @@ describe('renderView', () => {
     expect(text).toContain('API      http://127.0.0.1:8080/api/v1');
     expect(text).toContain('console  http://127.0.0.1:8080/');
     expect(text).toMatch(/intersection\s+online\s+v2\s/);
-    expect(text).toMatch(/school\s+online\s+v1→v3\s+12\.5\s+gw_2/);
+    expect(text).toMatch(/school\s+online\s+v1→v3\s+12\.5\s+fieldbus running ×2\s+gw_2/);
     expect(text).toMatch(/north\s+ZZS-101 \(ambulance\)\s+3\.2 ms\s+cancel/);
     expect(text).toMatch(/west\s+DPJ-12 \(transit\)\s+41 ms\s+held/);
     expect(text).toContain('Rejected requests: 3');

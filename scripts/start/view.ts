@@ -134,7 +134,7 @@ export function renderView(s: RegionSnapshot, o: ViewOptions): string[] {
     paint(
       c,
       'dim',
-      `  ${pad('site', 14)} ${pad('state', 10)} ${pad('config', 9)} ${pad('readings/s', 11)} id`,
+      `  ${pad('site', 14)} ${pad('state', 10)} ${pad('config', 9)} ${pad('readings/s', 11)} ${pad('firmware', 22)} id`,
     ),
   );
   for (const g of s.gateways) {
@@ -143,7 +143,7 @@ export function renderView(s: RegionSnapshot, o: ViewOptions): string[] {
         ? `${version(g.runningVersion)}→${version(g.desiredVersion)}`
         : version(g.runningVersion);
     const tail = g.detail ? `${g.gatewayId ?? ''} ${paint(c, 'dim', g.detail)}` : (g.gatewayId ?? '');
-    const row = `  ${pad(g.site, 14)} ${paint(c, GATEWAY_STYLE[g.state], pad(g.state, 10))} ${pad(cfg, 9)} ${pad(formatRate(g.readingsPerS), 11)}`;
+    const row = `  ${pad(g.site, 14)} ${paint(c, GATEWAY_STYLE[g.state], pad(g.state, 10))} ${pad(cfg, 9)} ${pad(formatRate(g.readingsPerS), 11)} ${pad(g.firmware ?? '-', 22)}`;
     lines.push(tail === '' ? row.trimEnd() : `${row} ${tail}`);
   }
   lines.push(
