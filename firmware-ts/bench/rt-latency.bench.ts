@@ -11,7 +11,7 @@
 // installed, and a plain Node timer-lateness loop). Flags: --json, --quick (10,000 events),
 // --events <n>. The same file runs the helper processes (--role churn|agent|fieldbus).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +24,7 @@ import {
   WireServer,
 } from '@brana/hardware';
 import { stringify } from 'yaml';
+import { ptyPair, stopChild } from '../integration/rt-harness.ts';
 import { connectAgent, createIpcServer } from '../src/ipc/index.ts';
 import { pointOnApproach, TEST_INTERSECTION_ID, TEST_KEYS, testPreemptionDoc } from '../src/rt/testing.ts';
 
@@ -194,32 +195,7 @@ async function waitReady(child: ChildProcess, word = 'ready'): Promise<void> {
   });
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
-  if (child.exitCode === null) child.kill('SIGKILL');
-}
-
 type Input = 'udp' | 'radio' | 'gpio';
-
-async function radioPty(dir: string): Promise<{ rtEnd: string; vehicleEnd: string; socat: ChildProcess }> {
-  const rtEnd = join(dir, 'radio-rt');
-  const vehicleEnd = join(dir, 'radio-vehicle');
-  const socat = spawn('socat', [`pty,raw,echo=0,link=${rtEnd}`, `pty,raw,echo=0,link=${vehicleEnd}`], {
-    stdio: 'ignore',
-  });
-  const deadline = Date.now() + 10_000;
-  while (!(existsSync(rtEnd) && existsSync(vehicleEnd))) {
-    if (socat.exitCode !== null || Date.now() > deadline) {
-      socat.kill('SIGKILL');
-      throw new Error('socat did not create the radio pty pair (is socat installed?)');
-    }
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  return { rtEnd, vehicleEnd, socat };
-}
 
 async function measureRt(
   caseName: 'idle' | 'load',
@@ -248,8 +224,8 @@ async function measureRt(
     helpers.push(spawnRole('fieldbus', '--socket', agentSock, '--rate', '50000'));
   }
   const port = 20_000 + Math.floor(Math.random() * 20_000);
-  const radio = input === 'radio' ? await radioPty(dir) : undefined;
-  if (radio) helpers.push(radio.socat);
+  const radio = input === 'radio' ? await ptyPair(dir) : undefined;
+  if (radio) helpers.push(radio.child);
   const configFile = join(dir, 'gateway.yaml');
   writeFileSync(
     configFile,
@@ -261,7 +237,7 @@ async function measureRt(
         heartbeat: { output: 'heartbeat', periodMs: 5 },
         inputs: {
           udp: { port, host: '127.0.0.1' },
-          ...(radio ? { radio: { path: radio.rtEnd, baud: 115_200 } } : {}),
+          ...(radio ? { radio: { path: radio.a, baud: 115_200 } } : {}),
           ...(input === 'gpio' ? { testContact: { line: 'test-contact', approach: 'north' } } : {}),
         },
       },
@@ -292,7 +268,7 @@ async function measureRt(
       ),
     ]);
     const link: FrameLink | undefined =
-      input === 'udp' ? udpLink(port) : radio ? await serialLink(radio.vehicleEnd) : undefined;
+      input === 'udp' ? udpLink(port) : radio ? await serialLink(radio.b) : undefined;
     try {
       return await drive(caseName, input, events, rt, () => rtErr, link, wires, model);
     } finally {
@@ -300,8 +276,8 @@ async function measureRt(
     }
   } finally {
     process.off('exit', killRt);
-    await stopChild(rt);
-    for (const h of helpers) await stopChild(h);
+    await stopChild(rt, 3000);
+    for (const h of helpers) await stopChild(h, 3000);
     model.close();
     await wires.close();
     rmSync(dir, { recursive: true, force: true });

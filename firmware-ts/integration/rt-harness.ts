@@ -56,7 +56,8 @@ async function freeUdpPort(): Promise<number> {
   return port;
 }
 
-async function ptyPair(dir: string): Promise<{ a: string; b: string; child: ChildProcess }> {
+/** A socat pty pair for the serial radio link: `a` is rt's end, `b` the vehicle's. */
+export async function ptyPair(dir: string): Promise<{ a: string; b: string; child: ChildProcess }> {
   const a = join(dir, 'radio-rt');
   const b = join(dir, 'radio-vehicle');
   const child = spawn('socat', [`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: 'ignore' });
