@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SimulatedGateway } from '../src/sim/simulated-gateway.ts';
 import { eventually, refuseAllConfigs, startTestServer, type TestServer } from './helpers.ts';
 
@@ -61,6 +61,24 @@ describe('telemetry over the WebSocket', () => {
     expect(gw.open).toBe(true);
     expect(await gw.sendTelemetry(gw.nextReadings(1))).toHaveLength(1);
     gw.close();
+  });
+
+  it('answers a batch the store could not commit with an internal error and no ack; the resend is acked', async () => {
+    const gw = await connectedGateway();
+    const failing = vi
+      .spyOn(srv.fleet.telemetry, 'ingestGrouped')
+      .mockRejectedValueOnce(new Error('disk I/O error'));
+    try {
+      const batch = gw.nextReadings(3);
+      const err = gw.waitFor((m) => m.type === 'error');
+      gw.send({ type: 'telemetry', batchId: 'lost', readings: batch });
+      expect(await err).toMatchObject({ code: 'internal', path: '(root)' });
+      expect(gw.received.some((m) => m.type === 'ack' && m.batchId === 'lost')).toBe(false);
+      expect(await gw.sendTelemetry(batch)).toStrictEqual([{ bootEpoch: 3, seq: 3 }]);
+    } finally {
+      failing.mockRestore();
+      gw.close();
+    }
   });
 });
 

@@ -259,17 +259,7 @@ export class GatewayHub {
       try {
         this.onMessage(ctx, session, msg);
       } catch (err) {
-        ctx.log.error('gateway message failed', {
-          gatewayId: session.gatewayId,
-          type: msg.type,
-          error: String(err),
-        });
-        this.send(ws, {
-          type: 'error',
-          code: 'internal',
-          message: 'the server could not process this message; resend it later',
-          path: '(root)',
-        });
+        this.messageFailed(ctx, session, msg.type, err);
       }
     });
 
@@ -370,21 +360,20 @@ export class GatewayHub {
           ctx.bus.emit('telemetry', { gatewayId: s.gatewayId, readings: msg.readings, events: msg.events });
         }
       })
-      .catch((err: unknown) => {
-        // Not acked (or failed after the ack, like onMessage's catch): a gateway keeps unacked
-        // records in its journal and sends them again.
-        ctx.log.error('gateway message failed', {
-          gatewayId: s.gatewayId,
-          type: msg.type,
-          error: String(err),
-        });
-        if (s.ws.readyState !== WebSocket.OPEN) return;
-        this.send(s.ws, {
-          type: 'error',
-          code: 'internal',
-          message: 'the server could not process this message; resend it later',
-          path: '(root)',
-        });
-      });
+      // Not acked (or failed after the ack): a gateway keeps unacked records in its journal and
+      // sends them again.
+      .catch((err: unknown) => this.messageFailed(ctx, s, msg.type, err));
+  }
+
+  /** Logs a message the server could not process and tells the gateway to resend it later. */
+  private messageFailed(ctx: FleetContext, s: Session, type: string, err: unknown): void {
+    ctx.log.error('gateway message failed', { gatewayId: s.gatewayId, type, error: String(err) });
+    if (s.ws.readyState !== WebSocket.OPEN) return;
+    this.send(s.ws, {
+      type: 'error',
+      code: 'internal',
+      message: 'the server could not process this message; resend it later',
+      path: '(root)',
+    });
   }
 }
