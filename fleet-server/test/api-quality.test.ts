@@ -54,6 +54,19 @@ describe('bad input', () => {
     expect(query.body.path).toBe('query.from');
   });
 
+  it('answers a second site or group of the same name with 409 naming the field', async () => {
+    for (const [path, body] of [
+      ['/api/v1/sites', { name: 'Radnice', kind: 'building' }],
+      ['/api/v1/groups', { name: 'radnice' }],
+    ] as const) {
+      expect((await srv.call('POST', path, { token: op, body })).status).toBe(201);
+      const again = await srv.call('POST', path, { token: op, body });
+      expect(again.status).toBe(409);
+      expect(again.body).toMatchObject({ code: 'conflict', path: 'name' });
+      expect(again.body.message).toContain('exists; pick another name');
+    }
+  });
+
   it('refuses an oversized body with 413', async () => {
     const r = await srv.call('POST', '/api/v1/sites', {
       token: op,

@@ -131,18 +131,21 @@ export function importClaimTokensCsv(
     }
   });
   return db.transaction((tx) => {
-    const findSite = (v: string) =>
-      tx
-        .select({ id: sites.id })
-        .from(sites)
-        .where(or(eq(sites.id, v), eq(sites.name, v)))
-        .get()?.id;
-    const findGroup = (v: string) =>
-      tx
-        .select({ id: groups.id })
-        .from(groups)
-        .where(or(eq(groups.id, v), eq(groups.name, v)))
-        .get()?.id;
+    // A site or group column holds an id or a name; it must name one that exists.
+    const finders = {
+      site: (v: string) =>
+        tx
+          .select({ id: sites.id })
+          .from(sites)
+          .where(or(eq(sites.id, v), eq(sites.name, v)))
+          .get()?.id,
+      group: (v: string) =>
+        tx
+          .select({ id: groups.id })
+          .from(groups)
+          .where(or(eq(groups.id, v), eq(groups.name, v)))
+          .get()?.id,
+    };
     return body.map((row) => {
       const get = (c: (typeof CSV_COLUMNS)[number]) => {
         const i = cols.indexOf(c);
@@ -155,22 +158,20 @@ export function importClaimTokensCsv(
           where('*'),
         );
       }
-      const siteName = get('site');
-      const siteId = siteName ? findSite(siteName) : undefined;
-      if (siteName && !siteId) {
-        throw new BadRequestError(
-          `CSV line ${row.line}, column site: no site ${JSON.stringify(siteName)}; create it first`,
-          where('site'),
-        );
-      }
-      const groupName = get('group');
-      const groupId = groupName ? findGroup(groupName) : undefined;
-      if (groupName && !groupId) {
-        throw new BadRequestError(
-          `CSV line ${row.line}, column group: no group ${JSON.stringify(groupName)}; create it first`,
-          where('group'),
-        );
-      }
+      const existing = (column: keyof typeof finders): string | undefined => {
+        const name = get(column);
+        if (!name) return undefined;
+        const id = finders[column](name);
+        if (!id) {
+          throw new BadRequestError(
+            `CSV line ${row.line}, column ${column}: no ${column} ${JSON.stringify(name)}; create it first`,
+            where(column),
+          );
+        }
+        return id;
+      };
+      const siteId = existing('site');
+      const groupId = existing('group');
       const days = get('expiresInDays');
       const expiresInDays = days ? Number(days) : 7;
       if (!Number.isFinite(expiresInDays) || expiresInDays <= 0 || expiresInDays > 365) {

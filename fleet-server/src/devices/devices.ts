@@ -8,6 +8,29 @@ import { ConflictError, NotFoundError } from '../errors.ts';
 
 export type SiteKind = 'building' | 'intersection' | 'other';
 
+/** Sites and groups are found by name too (CSV import, rollout targets), so a name is unique. */
+function insertUniquelyNamed(
+  db: FleetDb,
+  entity:
+    | { type: 'site'; row: typeof sites.$inferInsert }
+    | { type: 'group'; row: typeof groups.$inferInsert },
+  actor: string,
+  now: number,
+): void {
+  const { type, row } = entity;
+  const table = type === 'site' ? sites : groups;
+  db.transaction((tx) => {
+    if (tx.select({ id: table.id }).from(table).where(eq(table.name, row.name)).get()) {
+      throw new ConflictError(`a ${type} named ${JSON.stringify(row.name)} exists; pick another name`, {
+        path: 'name',
+      });
+    }
+    if (entity.type === 'site') tx.insert(sites).values(entity.row).run();
+    else tx.insert(groups).values(entity.row).run();
+    writeAudit(tx, { actor, action: `${type}.create`, entityType: type, entityId: row.id, after: row }, now);
+  });
+}
+
 export function createSite(
   db: FleetDb,
   input: { name: string; kind: SiteKind; address?: string | undefined },
@@ -21,15 +44,7 @@ export function createSite(
     address: input.address ?? null,
     createdAt: now,
   };
-  db.transaction((tx) => {
-    if (tx.select({ id: sites.id }).from(sites).where(eq(sites.name, input.name)).get()) {
-      throw new ConflictError(`a site named ${JSON.stringify(input.name)} exists; pick another name`, {
-        path: 'name',
-      });
-    }
-    tx.insert(sites).values(row).run();
-    writeAudit(tx, { actor, action: 'site.create', entityType: 'site', entityId: row.id, after: row });
-  });
+  insertUniquelyNamed(db, { type: 'site', row }, actor, now);
   return row;
 }
 
@@ -55,15 +70,7 @@ export function createGroup(
     description: input.description ?? null,
     createdAt: now,
   };
-  db.transaction((tx) => {
-    if (tx.select({ id: groups.id }).from(groups).where(eq(groups.name, input.name)).get()) {
-      throw new ConflictError(`a group named ${JSON.stringify(input.name)} exists; pick another name`, {
-        path: 'name',
-      });
-    }
-    tx.insert(groups).values(row).run();
-    writeAudit(tx, { actor, action: 'group.create', entityType: 'group', entityId: row.id, after: row });
-  });
+  insertUniquelyNamed(db, { type: 'group', row }, actor, now);
   return row;
 }
 
