@@ -3,7 +3,7 @@
 // processes. Checks enrolment, the rollout, readings and a preemption reaching the fleet server, a
 // forged request rejected, a clean Ctrl-C, and after a restart that nothing was lost or duplicated.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -11,7 +11,6 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const REPO = resolve(import.meta.dirname, '..', '..');
-const TSX = join(REPO, 'node_modules', '.bin', 'tsx');
 
 interface Run {
   child: ChildProcess;
@@ -28,8 +27,10 @@ async function freePort(): Promise<number> {
 }
 
 function start(args: string[]): Run {
-  // Its own process group, so a failing test can stop it and everything it started.
-  const child = spawn(TSX, ['scripts/start.ts', ...args], {
+  // Its own process group, so a failing test can stop it and everything it started. tsx is loaded
+  // into node itself: the tsx CLI wrapper SIGKILLs a child that does not acknowledge a signal
+  // within 30 ms, which a busy machine can miss, cutting the orderly shutdown short.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts', ...args], {
     cwd: REPO,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -80,9 +81,10 @@ function line(run: Run, pattern: RegExp): RegExpMatchArray | undefined {
   return undefined;
 }
 
-/** Ctrl-C in a terminal signals the whole process group; so does systemd's stop (KillMode=control-group). */
+/** Ctrl-C in a terminal signals the whole process group; `kill <pid>` signals npm start alone. */
 async function stop(run: Run, how: 'ctrl-c' | 'sigterm'): Promise<number | null> {
-  process.kill(-run.child.pid!, how === 'ctrl-c' ? 'SIGINT' : 'SIGTERM');
+  if (how === 'ctrl-c') process.kill(-run.child.pid!, 'SIGINT');
+  else process.kill(run.child.pid!, 'SIGTERM');
   return Promise.race([run.exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 30_000))]).then(
     (code) => {
       if (code === 'hung')
@@ -248,7 +250,7 @@ describe('npm start: a simulated region end to end', () => {
       db.close();
       return now.r > countsAtRestart.r + 20 ? true : undefined;
     });
-    // SIGTERM as a service manager stops it: every process gets it, and npm start still exits 0.
+    // SIGTERM to npm start alone: it takes its gateways, firmware processes and rigs down itself.
     expect(await stop(second, 'sigterm')).toBe(0);
     await until(
       'every process of the second start to end',
@@ -256,6 +258,9 @@ describe('npm start: a simulated region end to end', () => {
       10_000,
       () => !groupAlive(second.child.pid!),
     );
+
+    // An orderly stop releases the data folder.
+    expect(existsSync(join(data, 'start.lock'))).toBe(false);
 
     // ------------------------------------------------------------ nothing lost, nothing duplicated
     const db = new Database(join(data, 'fleet', 'fleet.db'), { readonly: true });

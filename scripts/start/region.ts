@@ -407,8 +407,6 @@ export async function startRegion(o: RegionRunOptions, io: RegionIo): Promise<Ru
       vehicles = sim;
       stops.push({ name: 'vehicle simulator', stop: () => sim.stop() });
       collector.part('vehicle simulator', 'running');
-      const careHome = runtimes.find((r) => r.plan.kind === 'care-home');
-      if (careHome?.rig) timers.push(sosPresses(careHome.rig, notice));
     }
 
     // ---------------------------------------------------------------- state polling for the view
@@ -718,17 +716,6 @@ async function startSiteRig(
       onProblem: (message) => notice(`${p.site} rig: ${message}`),
     },
   );
-}
-
-/** Someone pulls the SOS cord in the care home now and then (the alarm and its relay react). */
-function sosPresses(rig: RunningRig, notice: (line: string) => void): ReturnType<typeof setInterval> {
-  return setInterval(() => {
-    notice('care home: SOS cord pulled');
-    void rig.wires.bus.set('sos.button', 1).then(
-      () => setTimeout(() => void rig.wires.bus.set('sos.button', 0).catch(() => {}), 3000),
-      () => {},
-    );
-  }, 300_000);
 }
 
 export type { Parts, RegionFileWithPaths };
