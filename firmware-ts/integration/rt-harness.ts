@@ -116,6 +116,13 @@ export async function startRtBench(o: RtBenchOptions = {}): Promise<RtBench> {
     [BIN, 'rt', '--config', configFile, '--agent-socket', join(dir, 'agent.sock'), '--no-hw-watchdog'],
     { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...o.env } },
   );
+  // If the test worker itself ends (a crash, vitest tearing it down) before close(), the rt
+  // child and socat must not live on.
+  const killOnExit = () => {
+    child.kill('SIGKILL');
+    pty.child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr += d.toString();
@@ -167,6 +174,7 @@ export async function startRtBench(o: RtBenchOptions = {}): Promise<RtBench> {
       await stopChild(child, 5000);
       model.close();
       await stopChild(pty.child, 2000);
+      process.off('exit', killOnExit);
       await agent.close();
       await wires.close();
       rmSync(dir, { recursive: true, force: true });
