@@ -17,7 +17,7 @@ import {
 } from '../contracts/modbus.contract.ts';
 import { attachRtuResponder, type RtuResponderOptions } from '../contracts/rtu-responder.ts';
 import { createMemorySerialPair } from '../serial/memory-serial.ts';
-import { serialCharTimeMs } from '../serial/serial-port.ts';
+import { type SerialPort, serialCharTimeMs } from '../serial/serial-port.ts';
 import { RtuModbusClient } from './rtu-client.ts';
 
 describeModbusClientContract('RtuModbusClient on a memory serial pair', async () => {
@@ -162,6 +162,48 @@ describe('RtuModbusClient in virtual time', () => {
     await v.client.close();
     expect(await pending).toBeInstanceOf(PortClosedError);
     expect(v.client.isOpen).toBe(false);
+  });
+});
+
+describe('RtuModbusClient when the line fails under a request', () => {
+  // A USB adapter pulled mid-request: stray bytes reach the client while its write is failing. The
+  // request must fail with the write's error and nothing may be left as an unhandled rejection, which
+  // would end the whole fieldbus process.
+  it('a write that fails after stray bytes rejects the request once, with no unhandled rejection', async () => {
+    const [line] = createMemorySerialPair();
+    const listeners: ((bytes: Buffer) => void)[] = [];
+    const failing: SerialPort = {
+      path: 'pulled-adapter',
+      settings: line.settings,
+      get isOpen() {
+        return true;
+      },
+      open: async () => {},
+      close: async () => {},
+      drain: async () => {},
+      onClose: () => () => {},
+      onData: (l) => {
+        listeners.push(l);
+        return () => {};
+      },
+      write: async () => {
+        for (const l of listeners) l(Buffer.from([0x01, 0x00, 0x00]));
+        throw new PortClosedError('pulled-adapter', 'write failed (EIO)');
+      },
+    };
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const client = await RtuModbusClient.open({ port: failing, clock: new RealClock(), timeoutMs: 200 });
+      const error = await client.readInputRegisters(2, 0, 2).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PortClosedError);
+      // Unhandled rejections are reported after the microtask queue drains.
+      await new Promise((r) => setTimeout(r, 20));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 });
 

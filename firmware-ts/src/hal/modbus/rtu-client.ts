@@ -169,6 +169,10 @@ export class RtuModbusClient extends CheckedModbusClient {
         this.#fail(new ModbusTimeoutError(info, timeoutMs));
       }, timeoutMs);
     });
+    // The answer can be rejected (stray bytes, line closed) while the write is still under way, and a
+    // failed write skips the await below: mark it handled here so neither becomes an unhandled
+    // rejection, which would end the whole fieldbus process.
+    answered.catch(() => {});
     try {
       await this.#write(adu);
       const response = await answered;
