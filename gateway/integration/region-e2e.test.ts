@@ -3,7 +3,7 @@
 // processes. Checks enrolment, the rollout, readings and a preemption reaching the fleet server, a
 // forged request rejected, a clean Ctrl-C, and after a restart that nothing was lost or duplicated.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -92,6 +92,20 @@ async function stop(run: Run, how: 'ctrl-c' | 'sigterm'): Promise<number | null>
       return code;
     },
   );
+}
+
+/** Processes whose command line names `text` (the data folder: firmware, socat, npm start itself). */
+function processesMentioning(text: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      if (cmd.includes(text)) found.push(`${pid} ${cmd}`);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
 }
 
 function groupAlive(pgid: number): boolean {
@@ -225,6 +239,12 @@ describe('npm start: a simulated region end to end', () => {
     // Ctrl-C stops everything: exit code 0 and no process of the group left.
     expect(await stop(first, 'ctrl-c')).toBe(0);
     await until('every process of the first start to end', null, 10_000, () => !groupAlive(first.child.pid!));
+    // Nothing it started outlives it, in its process group or not (socat, firmware processes).
+    await until('no process left that uses the data folder', null, 10_000, () =>
+      processesMentioning(data).length === 0 ? true : undefined,
+    ).catch(() => {
+      throw new Error(`left running: ${processesMentioning(data).join('; ')}`);
+    });
 
     // ------------------------------------------------------------ second start, same data
     const second = start(args);
@@ -258,6 +278,12 @@ describe('npm start: a simulated region end to end', () => {
       10_000,
       () => !groupAlive(second.child.pid!),
     );
+    // Nothing it started outlives it, in its process group or not (socat, firmware processes).
+    await until('no process left that uses the data folder', null, 10_000, () =>
+      processesMentioning(data).length === 0 ? true : undefined,
+    ).catch(() => {
+      throw new Error(`left running: ${processesMentioning(data).join('; ')}`);
+    });
 
     // An orderly stop releases the data folder.
     expect(existsSync(join(data, 'start.lock'))).toBe(false);

@@ -19,7 +19,8 @@ export async function startRadioPty(dir: string): Promise<RadioPty> {
   try {
     child = spawn('socat', [`pty,raw,echo=0,link=${vehiclePath}`, `pty,raw,echo=0,link=${gatewayPath}`], {
       stdio: 'ignore',
-      detached: true,
+      // In npm start's process group: a Ctrl-C reaches it even if npm start itself is killed.
+      detached: false,
     });
   } catch (err) {
     throw new StartError(
@@ -37,7 +38,7 @@ export async function startRadioPty(dir: string): Promise<RadioPty> {
       new Promise<null>((r) => setTimeout(() => r(null), 25)),
     ]);
     if (early !== null || Date.now() > deadline) {
-      if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, 'SIGTERM');
+      if (child.exitCode === null) child.kill('SIGTERM');
       throw new StartError(
         'PART_FAILED',
         `radio pty pair did not come up (${early ?? 'timeout'}). Fix: install socat (sudo apt-get install socat)`,
@@ -48,12 +49,8 @@ export async function startRadioPty(dir: string): Promise<RadioPty> {
     vehiclePath,
     gatewayPath,
     stop: async () => {
-      if (child.pid === undefined || child.exitCode !== null) return;
-      try {
-        process.kill(-child.pid, 'SIGTERM');
-      } catch {
-        return;
-      }
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
       await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))]);
     },
   };
