@@ -226,20 +226,26 @@ describe('IPC over a Unix socket', () => {
     );
   });
 
-  it('carries 50,000 records per second', async () => {
+  // The rate itself is measured by the gateway's journal benchmark (`npm run bench -w @brana/gateway`);
+  // here a burst far above the fieldbus's real output must arrive whole, once each and in order.
+  it('carries a burst of 100,000 records whole, in order, none dropped', async () => {
     let n = 0;
+    let inOrder = true;
+    let lastSeq = 0;
     await server(async (b) => {
+      for (const r of b) {
+        if (r.seq !== lastSeq + 1) inOrder = false;
+        lastSeq = r.seq;
+      }
       n += b.length;
     });
     const total = 100_000;
     const l = link({ queueLimit: total });
     await until(() => l.stats().connected);
-    const t0 = performance.now();
     for (let i = 0; i < total; i++) l.send(reading(i));
-    await l.drained(20_000);
-    const perS = total / ((performance.now() - t0) / 1000);
+    await l.drained(60_000);
     expect(n).toBe(total);
-    // Generous against a shared 2-core machine; measured rates are several times higher.
-    expect(perS).toBeGreaterThan(50_000);
-  });
+    expect(inOrder).toBe(true);
+    expect(l.stats().dropped).toBe(0);
+  }, 90_000);
 });
