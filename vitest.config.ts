@@ -4,6 +4,14 @@ import { defineConfig } from 'vitest/config';
 // `npm test -w <package>` works on its own too.
 export default defineConfig({
   test: {
-    projects: ['hardware', 'firmware-ts', 'gateway', 'fleet-server', 'provisioning', 'flows', 'scripts/start'],
+    projects: [
+      'hardware',
+      'firmware-ts',
+      'gateway',
+      'fleet-server',
+      'provisioning',
+      'flows',
+      'scripts/start',
+    ],
   },
 });

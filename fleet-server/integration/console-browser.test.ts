@@ -155,7 +155,7 @@ describe('web console in chromium', () => {
     await page.click('form[action="/console/rollouts"] button[type=submit]');
     await page.waitForURL(/\/console\/rollouts\/ro_/);
     // The simulated gateways apply at once; the page follows over SSE until the rollout completes.
-    await page.waitForSelector('p.summary[data-state="completed"]', { timeout: 10_000 });
+    await page.waitForSelector('p.summary[data-state="completed"]', { timeout: 20_000 });
     expect(await page.locator('tr[data-target][data-state="applied"]').count()).toBe(3);
     expect(await page.locator('.stage[data-state="done"]').count()).toBe(2);
     await shot('rollout');

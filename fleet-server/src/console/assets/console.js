@@ -79,7 +79,13 @@
     const url = body.dataset.live;
     if (!url || typeof EventSource === 'undefined') return;
     const es = new EventSource(url);
-    es.addEventListener('hello', () => body.classList.add('live-on'));
+    // Whatever changed between rendering this page and the stream starting (a rollout that finished
+    // in that gap) sent no event to this page: catch up once on every (re)connect.
+    es.addEventListener('hello', () => {
+      body.classList.add('live-on');
+      if (document.querySelector('[data-live-region]') && !refreshTimer)
+        refreshTimer = setTimeout(refreshRegions, 0);
+    });
     es.addEventListener('readings', (e) => onReadings(JSON.parse(e.data)));
     es.addEventListener('refresh', () => {
       if (!refreshTimer) refreshTimer = setTimeout(refreshRegions, 250);
