@@ -58,43 +58,9 @@ function cached(key: string, make: () => Intl.DateTimeFormat): Intl.DateTimeForm
   return f;
 }
 
-/** Offset of a time zone from UTC at `ms`, in ms (Europe/Prague: +1 h in winter, +2 h in summer). */
-export function zoneOffsetMs(timeZone: string, ms: number): number {
-  const parts = cached(
-    `parts|${timeZone}`,
-    () =>
-      new Intl.DateTimeFormat('en-US', {
-        timeZone,
-        hourCycle: 'h23',
-        year: 'numeric',
-        month: '2-digit',
-        day: '2-digit',
-        hour: '2-digit',
-        minute: '2-digit',
-        second: '2-digit',
-      }),
-  ).formatToParts(ms);
-  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
-  const asUtc = Date.UTC(
-    get('year'),
-    get('month') - 1,
-    get('day'),
-    get('hour'),
-    get('minute'),
-    get('second'),
-  );
-  return asUtc - Math.floor(ms / 1000) * 1000;
-}
-
-/** Unix ms of local midnight starting the day `isoDate` (YYYY-MM-DD) in the time zone. */
-export function startOfLocalDay(isoDate: string, timeZone: string): number {
-  const [y, m, d] = isoDate.split('-').map(Number) as [number, number, number];
-  const guess = Date.UTC(y, m - 1, d);
-  // Two passes settle the offset across a DST change on that day.
-  let t = guess - zoneOffsetMs(timeZone, guess);
-  t = guess - zoneOffsetMs(timeZone, t);
-  return t;
-}
+// Local midnight (across DST changes) is the fieldbus's own rule for quarter-hour days: one
+// implementation serves both.
+export { localMidnightMs as startOfLocalDay } from '@brana/firmware';
 
 /** The local calendar month "YYYY-MM" of ms. */
 export function localMonth(ms: number, timeZone: string): string {
