@@ -347,6 +347,8 @@ export async function startRegion(o: RegionRunOptions, io: RegionIo): Promise<Ru
               ...(firmware.rt ? { rt: firmware.rt } : {}),
               ...(firmware.fieldbus ? { fieldbus: firmware.fieldbus } : {}),
               supervise: true,
+              // Through the notices, so that firmware lines never print over the live view.
+              output: (name, line) => notice(`${site} ${name}: ${line}`),
             },
             trialS: o.trialS,
             validateConfig: gatewayValidator(validate, knownProfiles),

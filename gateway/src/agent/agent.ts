@@ -41,6 +41,8 @@ export interface GatewayOptions {
     restartCommand?: FirmwareCommand;
     /** Without supervision: the firmware sources that must connect during a trial. */
     expectSources?: FirmwareName[];
+    /** Supervised firmware output, a line at a time (default: this process's stdout and stderr). */
+    output?: (name: FirmwareName, line: string) => void;
   };
   /** 0 picks a free port. */
   localApiPort: number;
@@ -140,7 +142,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const processes: Partial<Record<FirmwareName, FirmwareCommand>> = {};
     if (options.firmware.rt) processes.rt = options.firmware.rt;
     if (options.firmware.fieldbus) processes.fieldbus = options.firmware.fieldbus;
-    const supervisor = supervise ? new Supervisor({ processes, socketPath, clock, log }) : undefined;
+    const supervisor = supervise
+      ? new Supervisor({
+          processes,
+          socketPath,
+          clock,
+          log,
+          ...(options.firmware.output ? { output: options.firmware.output } : {}),
+        })
+      : undefined;
     if (supervisor) cleanup.push(() => supervisor.stop());
 
     // Trial bookkeeping: events that fail it, and which firmware processes connected.

@@ -2,6 +2,7 @@
 // does this with the units in gateway/systemd/). Commands are configurable so that tests run a
 // small stand-in that speaks the IPC protocol. `{config}` and `{socket}` in args are replaced.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import type { Clock, TimerHandle } from '@brana/firmware';
 
 export type FirmwareName = 'rt' | 'fieldbus';
@@ -20,6 +21,12 @@ export interface SupervisorOptions {
   restartMinMs?: number;
   restartMaxMs?: number;
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
+  /**
+   * Where the firmware processes' own stdout and stderr go, a line at a time. Default: straight to
+   * this process's (systemd's journal on a Pi); a terminal UI passes a function so that they do not
+   * print over it.
+   */
+  output?: (name: FirmwareName, line: string) => void;
 }
 
 export interface FirmwareProcessStatus {
@@ -112,10 +119,19 @@ export class Supervisor {
     const args = p.cmd.args.map((a) =>
       a.replaceAll('{config}', config).replaceAll('{socket}', this.#o.socketPath),
     );
+    const output = this.#o.output;
     const child = spawn(p.cmd.command, args, {
-      stdio: ['ignore', 'inherit', 'inherit'],
+      stdio: ['ignore', output ? 'pipe' : 'inherit', output ? 'pipe' : 'inherit'],
       env: { ...process.env, ...p.cmd.env, BRANA_AGENT_SOCKET: this.#o.socketPath, BRANA_CONFIG: config },
     });
+    if (output) {
+      for (const stream of [child.stdout, child.stderr]) {
+        if (stream)
+          createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) =>
+            output(p.name, line),
+          );
+      }
+    }
     p.child = child;
     p.state = 'running';
     p.startedAtMs = this.#o.clock.nowMs();
