@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { formatPath } from '@brana/hardware';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { type GatewayConfig, gatewayConfigSchemaWith } from './schema.ts';
@@ -14,14 +15,8 @@ export interface ConfigIssue {
 
 export type ValidationResult = { ok: true; config: GatewayConfig } | { ok: false; errors: ConfigIssue[] };
 
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const p of path) {
-    if (typeof p === 'number') out += `[${p}]`;
-    else out += out === '' ? String(p) : `.${String(p)}`;
-  }
-  return out;
-}
+// Paths read `preemption.approaches[2].output`: the same form as device-profile errors.
+export { formatPath };
 
 function describeIssue(issue: z.core.$ZodIssue): ConfigIssue {
   const path = formatPath(issue.path);

@@ -4,6 +4,7 @@
 // is closed and the firmware resends it after reconnecting.
 import { lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { formatPath } from '@brana/hardware';
 import { IpcFrameError, IpcMessageError, IpcUsageError } from './errors.ts';
 import { encodeFrame, FrameDecoder, IPC_PROTOCOL_VERSION, parseFrameJson } from './frame.ts';
 import { agentRecordSchema, IPC_SOURCES, type IpcSource, type SequencedRecord } from './records.ts';
@@ -228,7 +229,7 @@ class Connection {
         good.push({ source, bootEpoch, seq: first + i, record: parsed.data });
       } else {
         const issue = parsed.error.issues[0];
-        const path = `records[${i}]${issue?.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('') ?? ''}`;
+        const path = formatPath(['records', i, ...(issue?.path ?? [])]);
         this.#opts.onInvalidRecord?.(
           new IpcMessageError(path, issue?.message ?? 'invalid', 'fix the firmware that built this record'),
           { source, bootEpoch, seq: first + i },

@@ -3,6 +3,7 @@
 // is not here: it comes signed from the fleet server.
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { formatPath } from '@brana/firmware';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { GatewayOptions } from '../agent/index.ts';
@@ -73,11 +74,7 @@ export function loadAgentConfig(file: string): GatewayOptions {
   const parsed = agentConfigSchema.safeParse(doc ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const path =
-      issue.path
-        .map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))
-        .join('.')
-        .replace(/\.\[/g, '[') || '(root)';
+    const path = formatPath(issue.path) || '(root)';
     throw new GatewayConfigError(
       `${file}: ${path}`,
       issue.message,
