@@ -137,7 +137,8 @@ describe('rollups', () => {
       for (const s of [900, 3600, 86400]) {
         const k = `${r.key}/${s}/${Math.floor(r.ts / (s * 1000)) * s * 1000}`;
         const b = out.get(k);
-        if (!b) out.set(k, { count: 1, sum: r.value, min: r.value, max: r.value, first: r.value, last: r.value });
+        if (!b)
+          out.set(k, { count: 1, sum: r.value, min: r.value, max: r.value, first: r.value, last: r.value });
         else {
           b.count++;
           b.sum += r.value;
