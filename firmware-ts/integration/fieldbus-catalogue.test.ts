@@ -29,7 +29,14 @@ beforeAll(async () => {
     dir,
     name: 'ttyCAT0',
     baud: BAUD,
-    devices: [...banks].map(([unit, handler]) => ({ unit, handler, turnaroundMs: [2, 4] as const })),
+    // Each device ignores a request inside its profile's inter-frame delay, so a poller that
+    // interleaves devices wrongly shows up as timeout faults below.
+    devices: [...banks].map(([unit, handler]) => ({
+      unit,
+      handler,
+      turnaroundMs: [2, 4] as const,
+      interFrameDelayMs: profiles[unit - 1]!.bus.interFrameDelayMs,
+    })),
   });
   const { buses, devices } = buildFieldbus(
     {

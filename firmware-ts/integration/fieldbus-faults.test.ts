@@ -25,9 +25,13 @@ function startLine(): Promise<RtuSlave> {
     name: 'ttyUSB-FAULTS',
     baud: BAUD,
     devices: [
-      { unit: 1, handler: new RegisterBank(sdm120, { clock: world }), turnaroundMs: [2, 4] },
-      { unit: 2, handler: new RegisterBank(sdm120, { clock: world }), turnaroundMs: [2, 4] },
-      { unit: 3, handler: new RegisterBank(sdm630, { clock: world }), turnaroundMs: [2, 4] },
+      // Each ignores a request inside its own inter-frame delay, as the engine must respect.
+      ...[sdm120, sdm120, sdm630].map((p, i) => ({
+        unit: i + 1,
+        handler: new RegisterBank(p, { clock: world }),
+        turnaroundMs: [2, 4] as const,
+        interFrameDelayMs: p.bus.interFrameDelayMs,
+      })),
     ],
   });
 }

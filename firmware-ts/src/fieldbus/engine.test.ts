@@ -362,4 +362,94 @@ describe('FieldbusEngine', () => {
       expect.objectContaining({ state: 'down', reason: 'memory:memory did not open' }),
     ]);
   });
+
+  it("serves other devices while one rests: never inside a device's own delay, never two at once", async () => {
+    const clock = new VirtualClock();
+    const inner = new MemoryModbusClient(clock, 20, 200);
+    for (const u of [1, 2, 3])
+      serve(inner, u, { voltageL1V: 230, powerW: 1, energyImportKWh: 1, serialNumber: u });
+    // Every transaction as [unit, start, end] on the virtual clock.
+    const line: [number, number, number][] = [];
+    const timed = <T>(unit: number, p: () => Promise<T>) => {
+      const start = clock.monotonicMs();
+      return p().finally(() => line.push([unit, start, clock.monotonicMs()]));
+    };
+    const client = {
+      ...inner,
+      target: inner.target,
+      isOpen: true,
+      readInputRegisters: (u: number, a: number, n: number, o?: { timeoutMs?: number }) =>
+        timed(u, () => inner.readInputRegisters(u, a, n, o)),
+      readHoldingRegisters: (u: number, a: number, n: number, o?: { timeoutMs?: number }) =>
+        timed(u, () => inner.readHoldingRegisters(u, a, n, o)),
+      close: () => inner.close(),
+    } as unknown as MemoryModbusClient;
+    const slow: PollProfile = { ...meter, bus: { ...meter.bus, interFrameDelayMs: 30 } };
+    const engine = new FieldbusEngine(
+      [{ name: 'b', kind: 'rtu', gapMs: 4, maxInFlight: 1, open: async () => client }],
+      [1, 2, 3].map((u) => ({
+        name: `m${u}`,
+        bus: 'b',
+        unit: u,
+        profile: slow,
+        pollFastMs: 500,
+        pollSlowMs: 60_000,
+      })),
+      { clock, sink: { send: () => true } },
+    );
+    engine.start();
+    await clock.advanceAsync(5000);
+    await stop({ engine, clock });
+    // The first round: each meter's two reads (serial number, block) interleaved, not back to back.
+    expect(inner.log.slice(0, 6)).toEqual([
+      '1:3:100:2',
+      '2:3:100:2',
+      '3:3:100:2',
+      '1:4:0:6',
+      '2:4:0:6',
+      '3:4:0:6',
+    ]);
+    // 3 × 24 ms a read instead of a 30 ms rest after every read: the round takes 6 reads' time.
+    expect(line[5]![2] - line[0]![1]).toBeLessThanOrEqual(6 * 24 + 1);
+    expect(inner.maxInFlight).toBe(1);
+    expect(line.length).toBeGreaterThan(20);
+    for (let i = 1; i < line.length; i++) {
+      const [unit, start] = line[i]!;
+      expect(start - line[i - 1]![2]).toBeGreaterThanOrEqual(4); // t3.5 after every transaction
+      const previous = line.slice(0, i).findLast((t) => t[0] === unit);
+      if (previous) expect(start - previous[2]).toBeGreaterThanOrEqual(30); // the device's own delay
+    }
+  });
+
+  it('learns a device turnaround and re-plans: a slow device gets its hole read through', async () => {
+    const clock = new VirtualClock();
+    // 200 ms from request to answer: a second request costs far more than 28 registers of hole.
+    const client = new MemoryModbusClient(clock, 200, 1000);
+    for (let a = 0; a < 32; a++) client.device(1).input.set(a, 0);
+    const holey: PollProfile = {
+      id: 'holey',
+      bus: {
+        maxRegistersPerRead: 40,
+        gapFill: 0,
+        readableHoles: true,
+        timeoutMs: 1000,
+        interFrameDelayMs: 0,
+      },
+      points: [point('a', 0), point('b', 30)],
+    };
+    const engine = new FieldbusEngine(
+      [{ name: 'b', kind: 'rtu', gapMs: 4, maxInFlight: 1, charMs: 11_000 / 9600, open: async () => client }],
+      [{ name: 'm', bus: 'b', unit: 1, profile: holey, pollFastMs: 1000, pollSlowMs: 60_000 }],
+      { clock, sink: { send: () => true } },
+    );
+    engine.start();
+    await clock.advanceAsync(60_000);
+    await stop({ engine, clock });
+    // At the assumed 20 ms the 28-register hole (64 ms at 9600 Bd) is dearer than a request…
+    expect(client.log.slice(0, 2)).toEqual(['1:4:0:2', '1:4:30:2']);
+    // …once the slow answers have been timed, one read covers both points. (The in-memory client
+    // answers in 200 ms flat, so the estimate is 200 less the 32-register frames it assumes: 108.)
+    expect(client.log.slice(-3)).toEqual(['1:4:0:32', '1:4:0:32', '1:4:0:32']);
+    expect(engine.turnaroundEstimatesMs().m).toBeCloseTo(200 - (13 + 64) * (11_000 / 9600) - 4, 0);
+  });
 });

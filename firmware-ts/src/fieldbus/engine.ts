@@ -1,9 +1,11 @@
 // The polling engine. Each bus runs "lanes": an RTU line is ONE lane for all its devices, so two
 // requests can never be on one RS-485 pair at once; a Modbus TCP connection runs one lane per
-// device (unit id), at most `maxInFlight` of them with a request outstanding. A lane takes the
-// device whose poll is due first, plans its reads (coalesced across the classes due now), and
-// runs them one after another, keeping the bus's t3.5 silence and the device's own inter-frame
-// delay between transactions.
+// device (unit id), at most `maxInFlight` of them with a request outstanding. A device's poll
+// (the reads of the classes due now, coalesced) goes out one read per turn; each turn the lane
+// serves whichever device can start first (`nextTurn`), keeping the line's t3.5 silence after
+// every transaction and each device's own inter-frame delay after ITS last transaction, so one
+// device's rest is another's turn. Reads are planned by line cost (`planReadsByCost`) with each
+// device's turnaround learned from its answers; plans are re-made when that estimate moves.
 //
 // Failures: a request is retried with backoff; a poll that got no answer at all counts as a
 // failure, and after `offlineAfter` of them in a row the device is offline and only probed now
@@ -16,6 +18,7 @@ import { FirmwareError, ModbusExceptionError } from '../errors.ts';
 import type { Clock, ModbusClient } from '../hal/index.ts';
 import { sleepMs } from '../hal/index.ts';
 import { type CounterState, counterStep, rolloverBits } from './counter.ts';
+import { nextTurn, type TurnCandidate } from './lane-turn.ts';
 import {
   afterPoll,
   dueClasses,
@@ -25,7 +28,7 @@ import {
   rearmOnce,
 } from './poll-schedule.ts';
 import { intervalStep } from './quarter-hours.ts';
-import { planReads, type ReadBlock } from './read-planner.ts';
+import { type LineCost, planReadsByCost, type ReadBlock, responseDataBytes } from './read-planner.ts';
 import type { DeviceState, FieldbusRecord, FieldbusSink, ReadingRecord } from './records.ts';
 import { emptyState, type FieldbusState } from './state-file.ts';
 import type { DeviceTiming, PollClass, PollPoint, ReadLimits } from './types.ts';
@@ -57,6 +60,11 @@ export interface EngineBus {
   gapMs: number;
   /** TCP: devices with a request outstanding at once. RTU is always 1. */
   maxInFlight: number;
+  /**
+   * One character on the wire, ms (RTU: 11 bits at the baud, `charTimeMs`). Weighs a hole read
+   * through against one more request. Default 0: bytes cost nothing next to a round trip (TCP).
+   */
+  charMs?: number;
   /** Opens (or reopens, by the same stable path or address) the connection. */
   open(): Promise<ModbusClient>;
 }
@@ -81,6 +89,8 @@ export interface EngineOptions {
   reopenMs?: readonly [number, number];
   /** Quarter-hour interpolation limit (IntervalOptions.maxGapMs). */
   intervalMaxGapMs?: number;
+  /** Turnaround assumed for a device until its answers have been timed. Default 20 ms. */
+  turnaroundMs?: number;
 }
 
 export interface EngineStats {
@@ -96,6 +106,26 @@ export interface EngineStats {
   polls: number;
 }
 
+/** A device poll under way: its reads go out one per lane turn. */
+interface ActivePoll {
+  classes: PollClass[];
+  blocks: ReadBlock[];
+  /** Index of the next block to read. */
+  next: number;
+  /** Attempt number of the next block (0 = first try). */
+  attempt: number;
+  /** A retry waits for its backoff until then (monotonic ms). */
+  retryAtMs: number;
+  /** When the poll became due; orders devices ready at the same moment. */
+  dueAtMs: number;
+  /** Monotonic ms the poll began (its classes were due by then). */
+  startedAtMs: number;
+  probing: boolean;
+  answered: boolean;
+  onceOk: boolean;
+  lastError: unknown;
+}
+
 interface DeviceRuntime {
   spec: EngineDevice;
   points: PollPoint[];
@@ -105,6 +135,15 @@ interface DeviceRuntime {
   probeAtMs: number;
   probeBackoffMs: number;
   plans: Map<string, ReadBlock[]>;
+  /** The turnaround estimate the cached plans were made with. */
+  plannedTurnaroundMs: number;
+  /** Estimated ms from the end of a request (and t3.5) to the start of the answer: an EWMA. */
+  turnaroundMs: number;
+  /** Monotonic ms this device's last transaction ended: its inter-frame delay runs from here. */
+  lastEndMs: number;
+  /** Devices sharing its lane: alone, its inter-frame delay is part of each extra read's cost. */
+  laneSize: number;
+  poll: ActivePoll | undefined;
   last: Map<string, ReadingRecord>;
   serialKey: string | undefined;
   serial: string | undefined;
@@ -131,6 +170,12 @@ const isPortGone = (err: unknown) =>
  * TCP gateway, not the device: they are no proof that the meter is alive.
  */
 const GATEWAY_EXCEPTIONS = new Set([10, 11]);
+
+/** Weight of the newest answer in a device's turnaround estimate. */
+const TURNAROUND_EWMA = 0.1;
+
+/** Re-plan a device once its turnaround estimate has moved this far (fraction, and at least 2 ms). */
+const REPLAN_DRIFT = 0.15;
 
 const errorCode = (err: unknown) => (err instanceof FirmwareError ? err.code : 'ERROR');
 const errorMessage = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -171,6 +216,7 @@ export class FieldbusEngine {
       offlineProbeMs: options.offlineProbeMs ?? [5000, 60_000],
       reopenMs: options.reopenMs ?? [1000, 30_000],
       intervalMaxGapMs: options.intervalMaxGapMs ?? 5 * 60_000,
+      turnaroundMs: options.turnaroundMs ?? 20,
     };
     for (const b of buses) {
       this.#buses.set(b.name, {
@@ -198,6 +244,11 @@ export class FieldbusEngine {
         probeAtMs: now,
         probeBackoffMs: this.#opts.offlineProbeMs[0],
         plans: new Map(),
+        plannedTurnaroundMs: this.#opts.turnaroundMs,
+        turnaroundMs: this.#opts.turnaroundMs,
+        lastEndMs: Number.NEGATIVE_INFINITY,
+        laneSize: 1,
+        poll: undefined,
         last: new Map(),
         serialKey: points.find((p) => /^serial/i.test(p.key))?.key,
         serial: undefined,
@@ -213,7 +264,10 @@ export class FieldbusEngine {
       const devices = this.#devices.filter((d) => d.spec.bus === bus.spec.name);
       if (devices.length === 0) continue;
       const lanes = bus.spec.kind === 'rtu' ? [devices] : devices.map((d) => [d]);
-      for (const lane of lanes) this.#lanes.push(this.#runLane(bus, lane));
+      for (const lane of lanes) {
+        for (const d of lane) d.laneSize = lane.length;
+        this.#lanes.push(this.#runLane(bus, lane));
+      }
     }
   }
 
@@ -235,6 +289,11 @@ export class FieldbusEngine {
     return Object.fromEntries(this.#devices.map((d) => [d.spec.name, d.state]));
   }
 
+  /** Each device's learned turnaround, ms (for a local API, tests and the benchmark). */
+  turnaroundEstimatesMs(): Record<string, number> {
+    return Object.fromEntries(this.#devices.map((d) => [d.spec.name, d.turnaroundMs]));
+  }
+
   /** The state as it would be persisted now. */
   snapshotState(): FieldbusState {
     return structuredClone({ ...this.#state, savedAtMs: this.#clock.nowMs() });
@@ -248,15 +307,20 @@ export class FieldbusEngine {
       while (!signal.aborted) {
         const client = await this.#ensureOpen(bus);
         if (!client) continue;
-        let next = devices[0]!;
-        for (const d of devices) if (this.#dueAt(d) < this.#dueAt(next)) next = d;
-        const wait = this.#dueAt(next) - this.#clock.monotonicMs();
+        const turn = nextTurn(
+          devices.map((d) => this.#candidate(d)),
+          bus.lastEndMs + bus.spec.gapMs,
+        )!;
+        const wait = turn.startAtMs - this.#clock.monotonicMs();
         if (wait > 0) await sleepMs(this.#clock, wait, signal);
+        const d = devices[turn.index]!;
         await this.#acquire(bus);
         try {
-          await this.#pollDevice(bus, client, next);
+          await this.#turn(bus, client, d);
         } catch (err) {
           if (!isPortGone(err)) throw err;
+          // Polls under way are dropped, not failed: the devices are not to blame for the port.
+          for (const x of devices) x.poll = undefined;
           this.#busDown(bus, errorMessage(err));
         } finally {
           this.#release(bus);
@@ -275,6 +339,14 @@ export class FieldbusEngine {
     } catch (err) {
       if (!signal.aborted) throw err;
     }
+  }
+
+  /** When `d` could be sent its next request, as `nextTurn` weighs it. */
+  #candidate(d: DeviceRuntime): TurnCandidate {
+    const rested = d.lastEndMs + d.spec.profile.bus.interFrameDelayMs;
+    if (d.poll) return { readyAtMs: Math.max(rested, d.poll.retryAtMs), dueAtMs: d.poll.dueAtMs };
+    const due = this.#dueAt(d);
+    return { readyAtMs: Math.max(rested, due), dueAtMs: due };
   }
 
   #dueAt(d: DeviceRuntime): number {
@@ -346,62 +418,158 @@ export class FieldbusEngine {
 
   // ------------------------------------------------------------------------------------------ polling
 
-  #plan(d: DeviceRuntime, classes: readonly PollClass[]): ReadBlock[] {
+  /** The line cost `d`'s reads are planned with: the bus's character time and d's turnaround. */
+  #lineCost(bus: BusRuntime, d: DeviceRuntime): LineCost {
+    const gap = bus.spec.gapMs;
+    // Alone on its lane nobody else can use a device's rest, so each extra read also costs that.
+    const rest = d.laneSize > 1 ? 0 : Math.max(0, d.spec.profile.bus.interFrameDelayMs - gap);
+    return { charMs: bus.spec.charMs ?? 0, perReadMs: 2 * gap + d.turnaroundMs + rest };
+  }
+
+  #plan(bus: BusRuntime, d: DeviceRuntime, classes: readonly PollClass[]): ReadBlock[] {
+    const drift = Math.abs(d.turnaroundMs - d.plannedTurnaroundMs);
+    if (drift > Math.max(2, REPLAN_DRIFT * d.plannedTurnaroundMs)) {
+      d.plans.clear();
+      d.plannedTurnaroundMs = d.turnaroundMs;
+    }
     const key = classes.join('+');
     let plan = d.plans.get(key);
     if (!plan) {
-      plan = planReads(
+      plan = planReadsByCost(
         d.points.filter((p) => classes.includes(p.poll)),
         d.spec.profile.bus,
+        this.#lineCost(bus, d),
       );
       d.plans.set(key, plan);
     }
     return plan;
   }
 
-  async #pollDevice(bus: BusRuntime, client: ModbusClient, d: DeviceRuntime): Promise<void> {
+  #startPoll(bus: BusRuntime, d: DeviceRuntime): ActivePoll {
     const now = this.#clock.monotonicMs();
     const probing = d.state === 'offline';
-    const periods = { fastMs: d.spec.pollFastMs, slowMs: d.spec.pollSlowMs };
     let classes = probing
       ? (['fast', 'slow', 'once'] as PollClass[])
-      : dueClasses(d.schedule, now, periods.fastMs / 2);
+      : dueClasses(d.schedule, now, d.spec.pollFastMs / 2);
     if (classes.length === 0) classes = dueClasses(d.schedule, nextDueMs(d.schedule));
-    const blocks = this.#plan(d, classes);
-    let answered = false;
-    let onceOk = true;
-    let lastError: unknown;
-    for (const [i, block] of blocks.entries()) {
-      // An offline device is probed with one read; a silent one is not asked again in this poll.
-      if ((probing && i > 0 && !answered) || (i > 0 && !answered && lastError !== undefined)) break;
-      try {
-        const words = await this.#read(bus, client, d, block, probing ? 0 : this.#opts.retries);
-        answered = true;
-        this.#decodeBlock(d, block, words);
-      } catch (err) {
-        if (isPortGone(err)) throw err;
-        if (block.points.some((p) => p.point.poll === 'once')) onceOk = false;
-        if (err instanceof ModbusExceptionError && !GATEWAY_EXCEPTIONS.has(err.exceptionCode)) {
-          answered = true;
-          this.stats.exceptions++;
-          this.#badBlock(d, block);
-        } else {
-          lastError = err;
+    return {
+      classes,
+      blocks: this.#plan(bus, d, classes),
+      next: 0,
+      attempt: 0,
+      retryAtMs: Number.NEGATIVE_INFINITY,
+      dueAtMs: this.#dueAt(d),
+      startedAtMs: now,
+      probing,
+      answered: false,
+      onceOk: true,
+      lastError: undefined,
+    };
+  }
+
+  /** One lane turn for `d`: one attempt at the next read of its poll (starting a poll if none is under way). */
+  async #turn(bus: BusRuntime, client: ModbusClient, d: DeviceRuntime): Promise<void> {
+    d.poll ??= this.#startPoll(bus, d);
+    const poll = d.poll;
+    const block = poll.blocks[poll.next];
+    if (block !== undefined) await this.#attempt(bus, client, d, poll, block);
+    // An offline device is probed with one read; a silent one is not asked again in this poll.
+    const silent = poll.next > 0 && !poll.answered && poll.lastError !== undefined;
+    if (poll.next >= poll.blocks.length || silent || (poll.probing && poll.next > 0 && !poll.answered)) {
+      d.poll = undefined;
+      this.#finishPoll(d, poll);
+    }
+  }
+
+  /**
+   * Sends `block` once, after the line's silence and the device's own delay, and books the outcome
+   * into the poll: next block on an answer or a final failure, a retry after backoff otherwise.
+   */
+  async #attempt(
+    bus: BusRuntime,
+    client: ModbusClient,
+    d: DeviceRuntime,
+    poll: ActivePoll,
+    block: ReadBlock,
+  ): Promise<void> {
+    const { timeoutMs, interFrameDelayMs } = d.spec.profile.bus;
+    // The lane chose this turn with these same bounds; checked again here, where the request goes out.
+    const startAt = Math.max(bus.lastEndMs + bus.spec.gapMs, d.lastEndMs + interFrameDelayMs, poll.retryAtMs);
+    const wait = startAt - this.#clock.monotonicMs();
+    if (wait > 0) await sleepMs(this.#clock, wait, this.#abort.signal);
+    this.stats.requests++;
+    const sentAt = this.#clock.monotonicMs();
+    try {
+      const words = await readBlock(client, d.spec.unit, block, timeoutMs);
+      this.stats.answers++;
+      this.#learnTurnaround(bus, d, block, this.#clock.monotonicMs() - sentAt);
+      poll.answered = true;
+      this.#decodeBlock(d, block, words);
+      this.#nextBlock(poll);
+    } catch (err) {
+      if (err instanceof ModbusExceptionError) this.stats.answers++;
+      if (isPortGone(err)) throw err;
+      const retryable = err instanceof FirmwareError ? err.retryable : false;
+      const final = !retryable || poll.attempt >= (poll.probing ? 0 : this.#opts.retries);
+      this.#fault(d, block, err, poll.attempt, final);
+      if (!final) {
+        this.stats.retries++;
+        poll.retryAtMs = this.#clock.monotonicMs() + this.#opts.retryBackoffMs * 2 ** poll.attempt;
+        poll.attempt++;
+        return;
+      }
+      if (block.points.some((p) => p.point.poll === 'once')) poll.onceOk = false;
+      if (err instanceof ModbusExceptionError && !GATEWAY_EXCEPTIONS.has(err.exceptionCode)) {
+        poll.answered = true;
+        this.stats.exceptions++;
+        this.#badBlock(d, block);
+      } else {
+        poll.lastError = err;
+      }
+      this.#nextBlock(poll);
+    } finally {
+      const end = this.#clock.monotonicMs();
+      bus.lastEndMs = end;
+      d.lastEndMs = end;
+    }
+  }
+
+  #nextBlock(poll: ActivePoll): void {
+    poll.next++;
+    poll.attempt = 0;
+    poll.retryAtMs = Number.NEGATIVE_INFINITY;
+  }
+
+  /**
+   * A sample of the device's turnaround from one answered read: the request-to-answer time less
+   * both frames on the wire and the t3.5 the device waits before it answers.
+   */
+  #learnTurnaround(bus: BusRuntime, d: DeviceRuntime, block: ReadBlock, elapsedMs: number): void {
+    const framesMs = (8 + 5 + responseDataBytes(block.functionCode, block.count)) * (bus.spec.charMs ?? 0);
+    const sample = Math.max(0, elapsedMs - framesMs - bus.spec.gapMs);
+    d.turnaroundMs += TURNAROUND_EWMA * (sample - d.turnaroundMs);
+  }
+
+  #finishPoll(d: DeviceRuntime, poll: ActivePoll): void {
+    const now = poll.startedAtMs;
+    const { classes, answered } = poll;
+    const periods = { fastMs: d.spec.pollFastMs, slowMs: d.spec.pollSlowMs };
+    this.stats.polls++;
+    // Nothing of these classes to read (a device without such points) is no failure.
+    if (answered || poll.blocks.length === 0) {
+      if (answered) {
+        d.failures = 0;
+        d.probeBackoffMs = this.#opts.offlineProbeMs[0];
+        if (d.state !== 'online') {
+          const wasOffline = d.state === 'offline';
+          this.#setState(d, 'online', 'answered');
+          if (wasOffline) d.schedule = rearmOnce(d.schedule, now);
         }
       }
-    }
-    this.stats.polls++;
-    if (answered) {
-      d.failures = 0;
-      d.probeBackoffMs = this.#opts.offlineProbeMs[0];
-      if (d.state !== 'online') {
-        const wasOffline = d.state === 'offline';
-        this.#setState(d, 'online', 'answered');
-        if (wasOffline) d.schedule = rearmOnce(d.schedule, now);
-      }
-      d.schedule = afterPoll(d.schedule, classes, now, periods, onceOk);
+      d.schedule = afterPoll(d.schedule, classes, now, periods, poll.onceOk);
       return;
     }
+    const lastError = poll.lastError;
     d.failures++;
     d.schedule = afterPoll(d.schedule, classes, now, periods, false);
     if (d.state === 'offline') {
@@ -412,39 +580,6 @@ export class FieldbusEngine {
       d.probeAtMs = this.#clock.monotonicMs() + d.probeBackoffMs;
       const atMs = this.#clock.nowMs();
       for (const r of d.last.values()) this.#emit({ ...r, quality: 'stale', atMs });
-    }
-  }
-
-  /** One block, with the line's silence before every attempt and backoff between attempts. */
-  async #read(
-    bus: BusRuntime,
-    client: ModbusClient,
-    d: DeviceRuntime,
-    block: ReadBlock,
-    retries: number,
-  ): Promise<number[]> {
-    const timeoutMs = d.spec.profile.bus.timeoutMs;
-    for (let attempt = 0; ; attempt++) {
-      const quietMs = Math.max(bus.spec.gapMs, d.spec.profile.bus.interFrameDelayMs);
-      const wait = bus.lastEndMs + quietMs - this.#clock.monotonicMs();
-      if (wait > 0) await sleepMs(this.#clock, wait, this.#abort.signal);
-      this.stats.requests++;
-      try {
-        const words = await readBlock(client, d.spec.unit, block, timeoutMs);
-        this.stats.answers++;
-        return words;
-      } catch (err) {
-        if (err instanceof ModbusExceptionError) this.stats.answers++;
-        const retryable = err instanceof FirmwareError ? err.retryable : false;
-        if (isPortGone(err)) throw err;
-        const final = !retryable || attempt >= retries;
-        this.#fault(d, block, err, attempt, final);
-        if (final) throw err;
-        this.stats.retries++;
-        await sleepMs(this.#clock, this.#opts.retryBackoffMs * 2 ** attempt, this.#abort.signal);
-      } finally {
-        bus.lastEndMs = this.#clock.monotonicMs();
-      }
     }
   }
 

@@ -2,7 +2,7 @@
 // what the engine runs. Everything that can be wrong with the pair is found here, before any
 // port is opened, and named by config path with a fix.
 import type { Catalogue, ModbusProfile } from '@brana/hardware';
-import { t35Ms } from '@brana/hardware';
+import { charTimeMs, t35Ms } from '@brana/hardware';
 import type { FieldbusConfig } from '../config/fieldbus.ts';
 import type { ModbusClient } from '../hal/index.ts';
 import { ModbusSerialClient, NodeSerialPort, RealClock, RtuModbusClient } from '../hal/index.ts';
@@ -125,6 +125,7 @@ export function buildFieldbus(
           kind: 'rtu',
           gapMs: t35Ms(b.baud),
           maxInFlight: 1,
+          charMs: charTimeMs(b.baud),
           open: () => openers.rtu(b, timeoutMs),
         }
       : {

@@ -26,6 +26,7 @@ export {
   modbusSerialOpeners,
   pollProfile,
 } from './from-config.ts';
+export { nextTurn, type Turn, type TurnCandidate } from './lane-turn.ts';
 export { type MemoryDevice, type MemoryFault, MemoryModbusClient } from './memory-modbus.ts';
 export {
   afterPoll,
@@ -59,12 +60,19 @@ export {
 export {
   allowedHole,
   holeCount,
+  type LineCost,
   MAX_READ_BITS,
   MAX_READ_REGISTERS,
+  maxReadCount,
+  minUsefulWireMs,
   type PlannedPoint,
+  planCostMs,
   planReads,
+  planReadsByCost,
   pointWidth,
   type ReadBlock,
+  readCostMs,
+  responseDataBytes,
 } from './read-planner.ts';
 export type {
   BusStatusRecord,

@@ -15,6 +15,12 @@ export interface BusDeviceSpec {
   handler: ModbusHandler;
   /** [min, max] ms between request end and answer start on RTU. Default [10, 40]. */
   turnaroundMs?: readonly [number, number];
+  /**
+   * RTU: quiet time the device needs after the end of its own answer before it listens again (the
+   * profile's `bus.interFrameDelayMs`). A request to it that starts sooner is ignored, as a busy
+   * slow meter does, and the master times out. Default 0.
+   */
+  interFrameDelayMs?: number;
   faults?: readonly FaultRule[];
   seed?: number;
 }
@@ -23,6 +29,9 @@ export class BusDevice {
   readonly unit: number;
   readonly handler: ModbusHandler;
   readonly faults: FaultPlan;
+  readonly interFrameDelayMs: number;
+  /** performance.now() when its last answer had left the wire. */
+  lastAnswerEndMs = Number.NEGATIVE_INFINITY;
   private readonly turnaround: readonly [number, number];
   private readonly random: Random;
 
@@ -33,6 +42,7 @@ export class BusDevice {
     this.unit = spec.unit;
     this.handler = spec.handler;
     this.turnaround = spec.turnaroundMs ?? [10, 40];
+    this.interFrameDelayMs = spec.interFrameDelayMs ?? 0;
     this.random = seededRandom((spec.seed ?? 1) * 7919 + spec.unit);
     this.faults = new FaultPlan(spec.faults ?? [], this.random);
   }

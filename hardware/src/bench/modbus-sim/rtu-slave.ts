@@ -42,6 +42,8 @@ export interface RtuSlaveStats {
   responses: number;
   /** Requests addressed to a unit id no device on this line has. */
   ignored: number;
+  /** Requests that started within the addressed device's inter-frame delay and were ignored. */
+  tooEarly: number;
   broadcasts: number;
   faults: number;
   framer: RtuFramerStats;
@@ -50,6 +52,8 @@ export interface RtuSlaveStats {
 interface Queued {
   unit: number;
   pdu: Buffer;
+  /** performance.now() when the request's first byte was on the wire. */
+  rxStartMs: number;
   /** performance.now() when the request's last byte was on the wire. */
   rxEndMs: number;
 }
@@ -143,6 +147,7 @@ export class RtuSlave {
       requests: 0,
       responses: 0,
       ignored: 0,
+      tooEarly: 0,
       broadcasts: 0,
       faults: 0,
       framer: this.framer.stats,
@@ -237,9 +242,10 @@ export class RtuSlave {
   private enqueue(frames: { unit: number; pdu: Buffer }[], now: number): void {
     for (const f of frames) {
       const bytes = f.pdu.length + 3;
-      const rxEndMs = Math.max(now, this.rxStartMs + bytes * this.charMs);
+      const rxStartMs = this.rxStartMs;
+      const rxEndMs = Math.max(now, rxStartMs + bytes * this.charMs);
       this.rxStartMs = rxEndMs;
-      this.queue.push({ unit: f.unit, pdu: f.pdu, rxEndMs });
+      this.queue.push({ unit: f.unit, pdu: f.pdu, rxStartMs, rxEndMs });
     }
     if (this.framer.pending() > 0) this.rxStartMs = now;
     void this.work();
@@ -272,6 +278,12 @@ export class RtuSlave {
       this.stats.ignored++;
       return;
     }
+    // Only for a device with a delay: without one, a request that overlapped the end of an answer
+    // (a master that gave up early) is served after it, as before.
+    if (device.interFrameDelayMs > 0 && q.rxStartMs < device.lastAnswerEndMs + device.interFrameDelayMs) {
+      this.stats.tooEarly++;
+      return;
+    }
     const fault = device.faults.next();
     if (fault !== undefined) this.stats.faults++;
     if (fault?.kind === 'timeout') return;
@@ -292,6 +304,7 @@ export class RtuSlave {
       frame = frame.subarray(0, Math.max(1, Math.floor(frame.length / 2)));
     }
     await this.transmit(frame, startMs);
+    device.lastAnswerEndMs = this.lastTxEndMs;
     this.stats.responses++;
   }
 
