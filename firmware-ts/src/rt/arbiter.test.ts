@@ -1,16 +1,20 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  type ArbiterCommand,
   type ArbiterConfig,
   type ArbiterEvent,
   type ArbiterInput,
   type ArbiterState,
   arbiterConfigFrom,
+  createStepOutput,
   initialArbiterState,
+  NO_VEHICLE,
   outputLevels,
   type Priority,
+  type StepOutput,
   step,
+  stepCommands,
+  stepEvents,
 } from './arbiter.ts';
 import { testPreemptionConfig } from './testing.ts';
 
@@ -19,24 +23,36 @@ const CONFIG: ArbiterConfig = {
   ...arbiterConfigFrom(testPreemptionConfig({ timing: { minGapS: 5 } })),
 };
 
-function events(commands: readonly ArbiterCommand[]): ArbiterEvent[] {
-  return commands.flatMap((c) => (c.kind === 'event' ? [c.event] : []));
-}
-
+/**
+ * Steps like the rt loop does: two reusable outputs, the one just written holds the current state.
+ * Vehicles are numbers in the arbiter; the scenarios name them, and events name them back.
+ */
 class Driver {
   state: ArbiterState;
-  log: ArbiterEvent[] = [];
+  log: NamedEvent[] = [];
+  private outs: [StepOutput, StepOutput];
+  private next = 0;
+  private readonly names: string[] = [];
   constructor(
     readonly config: ArbiterConfig = CONFIG,
     public now = 0,
   ) {
     this.state = initialArbiterState(config, now);
+    this.outs = [createStepOutput(config), createStepOutput(config)];
   }
-  feed(input: ArbiterInput, dtMs = 0): ArbiterEvent[] {
+  vehicle(name: string): number {
+    const i = this.names.indexOf(name);
+    return i >= 0 ? i : this.names.push(name) - 1;
+  }
+  feed(input: ArbiterInput, dtMs = 0): NamedEvent[] {
     this.now += dtMs;
-    const r = step(this.state, input, this.now, this.config);
-    this.state = r.state;
-    const ev = events(r.commands);
+    const out = this.outs[this.next]!;
+    this.next ^= 1;
+    step(this.state, input, this.now, this.config, out);
+    this.state = out.state;
+    const ev = stepEvents(out).map((e) =>
+      'vehicle' in e ? { ...e, vehicle: this.names[e.vehicle] ?? String(e.vehicle) } : e,
+    );
     this.log.push(...ev);
     return ev;
   }
@@ -44,10 +60,16 @@ class Driver {
     return this.feed({ kind: 'selfTest', ok: true });
   }
   req(approach: number, vehicle: string, priority: Priority = 2, etaMs = 10_000, dtMs = 0) {
-    return this.feed({ kind: 'request', type: 'update', approach, vehicle, priority, etaMs }, dtMs);
+    return this.feed(
+      { kind: 'request', type: 'update', approach, vehicle: this.vehicle(vehicle), priority, etaMs },
+      dtMs,
+    );
   }
   cancel(approach: number, vehicle: string, dtMs = 0) {
-    return this.feed({ kind: 'request', type: 'cancel', approach, vehicle, priority: 2, etaMs: 0 }, dtMs);
+    return this.feed(
+      { kind: 'request', type: 'cancel', approach, vehicle: this.vehicle(vehicle), priority: 2, etaMs: 0 },
+      dtMs,
+    );
   }
   tick(dtMs: number) {
     return this.feed({ kind: 'tick' }, dtMs);
@@ -56,6 +78,9 @@ class Driver {
     return this.state.approaches.map((a) => a.phase);
   }
 }
+
+/** An event with the vehicle's scenario name in place of its number. */
+type NamedEvent = { readonly type: ArbiterEvent['type'] } & Readonly<Record<string, unknown>>;
 
 describe('arbiter scenarios', () => {
   it('keeps outputs off until the self-test passes', () => {
@@ -207,7 +232,7 @@ function toInput(op: Op): ArbiterInput {
         kind: 'request',
         type: op.type,
         approach: op.approach,
-        vehicle: op.vehicle,
+        vehicle: VEHICLES.indexOf(op.vehicle as (typeof VEHICLES)[number]),
         priority: PRIORITY[op.vehicle]!,
         etaMs: op.etaMs,
       };
@@ -232,15 +257,20 @@ function checkRun(config: ArbiterConfig, ops: { dt: number; op: Op }[], startSel
   let everSystemFault = false;
   let everRunning = false;
   const all = startSelfTest ? [{ dt: 0, op: { op: 'selfTest', ok: true } as Op }, ...ops] : ops;
+  // Stepped as the rt loop does it: two reused outputs, written in turn.
+  const outs = [createStepOutput(config), createStepOutput(config)] as const;
+  let turn = 0;
   for (const { dt, op } of all) {
     wall += dt;
-    const before = state;
-    const r = step(state, toInput(op), wall, config);
+    const beforeNowMs = state.nowMs;
+    const r = outs[turn]!;
+    turn ^= 1;
+    step(state, toInput(op), wall, config, r);
     state = r.state;
     const assertedNow = new Set<number>();
     const now = state.nowMs;
-    expect(now).toBeGreaterThanOrEqual(before.nowMs);
-    for (const c of r.commands) {
+    expect(now).toBeGreaterThanOrEqual(beforeNowMs);
+    for (const c of stepCommands(r)) {
       if (c.kind === 'output') {
         // Commands only change levels; a new assertion respects the gap and the release time of conflicts.
         expect(level[c.approach]).not.toBe(c.level);
@@ -275,19 +305,21 @@ function checkRun(config: ArbiterConfig, ops: { dt: number; op: Op }[], startSel
       if (a.phase === 'asserted') {
         // Every assertion ends: within holdMax, and only while updates are fresh.
         expect(now - a.sinceMs).toBeLessThan(config.holdMaxMs);
-        expect(now - a.request.lastUpdateMs).toBeLessThanOrEqual(config.updateTimeoutMs);
+        expect(now - a.lastUpdateMs).toBeLessThanOrEqual(config.updateTimeoutMs);
         for (let j = 0; j < n; j++) {
           const b = state.approaches[j]!;
           if (!config.conflicts[i]![j] || b.phase !== 'armed') continue;
-          if (b.request.arrivalMs - now > config.etaWindowMs) continue;
+          if (b.arrivalMs - now > config.etaWindowMs) continue;
           // Emergency beats transit: no transit stays asserted against a waiting emergency.
-          expect(b.request.priority > a.request.priority).toBe(false);
+          expect(b.priority > a.priority).toBe(false);
           // First come, first served among equals, at the moment of assertion.
-          if (assertedNow.has(i) && b.request.priority === a.request.priority) {
-            expect(b.request.firstMs).toBeGreaterThanOrEqual(a.request.firstMs);
+          if (assertedNow.has(i) && b.priority === a.priority) {
+            expect(b.firstMs).toBeGreaterThanOrEqual(a.firstMs);
           }
         }
       }
+      // Only armed and asserted approaches hold a request.
+      if (a.phase !== 'armed' && a.phase !== 'asserted') expect(a.vehicle).toBe(NO_VEHICLE);
       if (a.phase === 'fault') expect(levels[i]).toBe(0);
     }
   }
@@ -353,14 +385,22 @@ describe('arbiter invariants (property, long random sequences)', () => {
     () => {
       fc.assert(
         fc.property(fc.array(opArb, { minLength: 10, maxLength: 200 }), (ops) => {
+          const outs = [createStepOutput(CONFIG), createStepOutput(CONFIG)] as const;
+          let turn = 0;
           let state = initialArbiterState(CONFIG, 0);
-          state = step(state, { kind: 'selfTest', ok: true }, 0, CONFIG).state;
+          const feed = (input: ArbiterInput, t: number) => {
+            const out = outs[turn]!;
+            turn ^= 1;
+            step(state, input, t, CONFIG, out);
+            state = out.state;
+          };
+          feed({ kind: 'selfTest', ok: true }, 0);
           let t = 0;
           for (const { dt, op } of ops) {
             t += dt;
-            state = step(state, toInput(op), t, CONFIG).state;
+            feed(toInput(op), t);
           }
-          state = step(state, { kind: 'tick' }, state.nowMs + CONFIG.updateTimeoutMs + 1, CONFIG).state;
+          feed({ kind: 'tick' }, state.nowMs + CONFIG.updateTimeoutMs + 1);
           expect(outputLevels(state).every((l) => l === 0)).toBe(true);
         }),
         { numRuns: 100 },
@@ -368,4 +408,48 @@ describe('arbiter invariants (property, long random sequences)', () => {
     },
     PROPERTY_TIMEOUT_MS,
   );
+});
+
+describe('arbiter purity (step writes only into its output)', () => {
+  it(
+    'leaves its input state untouched and gives the same result into a fresh or a dirty output',
+    () => {
+      fc.assert(
+        fc.property(fc.array(opArb, { minLength: 20, maxLength: 200 }), (ops) => {
+          const outs = [createStepOutput(CONFIG), createStepOutput(CONFIG)] as const;
+          // A dirty output: it has just held a different step's state and commands.
+          const dirty = createStepOutput(CONFIG);
+          let turn = 0;
+          let state = initialArbiterState(CONFIG, 0);
+          let t = 0;
+          for (const { dt, op } of [{ dt: 0, op: { op: 'selfTest', ok: true } as Op }, ...ops]) {
+            t += dt;
+            const input = toInput(op);
+            const before = structuredClone(state);
+            const out = outs[turn]!;
+            turn ^= 1;
+            step(state, input, t, CONFIG, out);
+            expect(state).toEqual(before);
+            const fresh = createStepOutput(CONFIG);
+            step(before, input, t, CONFIG, fresh);
+            step(before, input, t, CONFIG, dirty);
+            for (const other of [fresh, dirty]) {
+              expect(other.state).toEqual(out.state);
+              expect(stepCommands(other)).toEqual(stepCommands(out));
+            }
+            // Dirty it for the next round with an unrelated step.
+            step(out.state, { kind: 'fault', reason: 'dirty' }, t + 1, CONFIG, dirty);
+            state = out.state;
+          }
+        }),
+        { numRuns: 60 },
+      );
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
+
+  it('refuses to write into the state it reads', () => {
+    const out = createStepOutput(CONFIG);
+    expect(() => step(out.state, { kind: 'tick' }, 0, CONFIG, out)).toThrow(/different object/);
+  });
 });

@@ -9,7 +9,7 @@ import {
 } from '@brana/hardware';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { distanceM, headingDiffDeg, RequestChecks } from './checks.ts';
+import { distanceM, headingDiffDeg, insideCorridor, RequestChecks } from './checks.ts';
 import { pointOnApproach, TEST_INTERSECTION_ID, TEST_KEYS, testPreemptionConfig } from './testing.ts';
 
 const NOW = 1_763_900_000_000;
@@ -42,7 +42,7 @@ function frame(key: VehicleKeyPair, over: Partial<PriorityRequestFields> = {}) {
 
 function run(checks: RequestChecks, key: VehicleKeyPair, over: Partial<PriorityRequestFields> = {}, at = 0) {
   const { buf, f } = frame(key, over);
-  return checks.check(buf, 0, f, NOW + at, 1000 + at);
+  return checks.check(buf, 0, f, { wallMs: NOW + at, monoMs: 1000 + at });
 }
 
 describe('request checks, one test per rejection reason', () => {
@@ -58,14 +58,16 @@ describe('request checks, one test per rejection reason', () => {
     const c = new RequestChecks(testPreemptionConfig());
     const { buf, f } = frame(TEST_KEYS.ambulance);
     buf[60] = buf[60]! ^ 0x01; // inside the signature
-    expect(c.check(buf, 0, f, NOW, 1000)).toBe('signature');
+    expect(c.check(buf, 0, f, { wallMs: NOW, monoMs: 1000 })).toBe('signature');
     expect(run(c, TEST_KEYS.stranger)).toBe('signature');
     // The stranger claims the ambulance's key hint: the signature still fails.
     const forged = encodeSignedFrame(
       { ...fields(), keyHint: TEST_KEYS.ambulance.keyHint },
       TEST_KEYS.stranger.privateKey,
     );
-    expect(c.check(forged, 0, readFrameFields(forged, 0, emptyDecodedFrame()), NOW, 1000)).toBe('signature');
+    expect(
+      c.check(forged, 0, readFrameFields(forged, 0, emptyDecodedFrame()), { wallMs: NOW, monoMs: 1000 }),
+    ).toBe('signature');
     expect(c.rejected.signature).toBe(3);
   });
 
@@ -91,8 +93,8 @@ describe('request checks, one test per rejection reason', () => {
   it('replay: the same or an older counter from the same vehicle', () => {
     const c = new RequestChecks(testPreemptionConfig());
     const { buf, f } = frame(TEST_KEYS.ambulance, { counter: 5 });
-    expect(c.check(buf, 0, f, NOW, 1000)).toBe('ok');
-    expect(c.check(buf, 0, f, NOW, 1200)).toBe('replay');
+    expect(c.check(buf, 0, f, { wallMs: NOW, monoMs: 1000 })).toBe('ok');
+    expect(c.check(buf, 0, f, { wallMs: NOW, monoMs: 1200 })).toBe('replay');
     expect(run(c, TEST_KEYS.ambulance, { counter: 4 }, 300)).toBe('replay');
     expect(run(c, TEST_KEYS.ambulance, { counter: 6 }, 400)).toBe('ok');
     // Another vehicle under the same key has its own counter.
@@ -181,10 +183,96 @@ describe('request checks (property)', () => {
           const crc = crc16Ccitt(buf, 2, 114);
           buf.writeUInt16BE(crc, 114);
           const f = readFrameFields(buf, 0, emptyDecodedFrame());
-          expect(c.check(buf, 0, f, NOW, 1000)).not.toBe('ok');
+          expect(c.check(buf, 0, f, { wallMs: NOW, monoMs: 1000 })).not.toBe('ok');
         },
       ),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe('request checks: per-vehicle slot table (property, against a plain Map model)', () => {
+  // The slot table is an open-addressing hash over (key, vehicle id) with backward-shift deletion
+  // when a silent vehicle's slot is taken over. The model keeps the same rules with a Map.
+  it('replay and flood verdicts match the model through slot reuse', () => {
+    const keys = [TEST_KEYS.ambulance, TEST_KEYS.ambulance2] as const;
+    const opArb = fc.record({
+      key: fc.integer({ min: 0, max: 1 }),
+      // Few ids, so that vehicles come back after their slot was given away, and colliding ids.
+      vehicleId: fc.constantFrom(1, 2, 3, 17, 33, 49, 0xffff_ffff, 65, 81),
+      counterStep: fc.integer({ min: -2, max: 3 }),
+      dtMs: fc.oneof(fc.integer({ min: 0, max: 50 }), fc.integer({ min: 3000, max: 6000 })),
+    });
+    fc.assert(
+      fc.property(fc.array(opArb, { minLength: 5, maxLength: 60 }), (ops) => {
+        const maxVehicles = 4;
+        const freshnessMs = 2000;
+        const c = new RequestChecks(testPreemptionConfig({ timing: { ratePerVehiclePerS: 100 } }), {
+          maxVehicles,
+        });
+        // Model: slot i holds [id, lastCounter, lastSeenMs].
+        const slots: { id: string; counter: number; seen: number }[] = [];
+        const counters = new Map<string, number>();
+        let mono = 1000;
+        for (const op of ops) {
+          mono += op.dtMs;
+          const id = `${op.key}/${op.vehicleId}`;
+          const counter = Math.max(0, (counters.get(id) ?? 10) + op.counterStep);
+          counters.set(id, counter);
+          let slot = slots.findIndex((s) => s.id === id);
+          let expected: string;
+          if (slot < 0 && slots.length < maxVehicles) {
+            slot = slots.push({ id, counter: -1, seen: mono }) - 1;
+          } else if (slot < 0) {
+            let oldest = Number.POSITIVE_INFINITY;
+            slots.forEach((s, i) => {
+              if (s.seen < mono - 2 * freshnessMs && s.seen < oldest) {
+                oldest = s.seen;
+                slot = i;
+              }
+            });
+            if (slot >= 0) slots[slot] = { id, counter: -1, seen: mono };
+          }
+          if (slot < 0) expected = 'rate';
+          else if (counter <= slots[slot]!.counter) expected = 'replay';
+          else {
+            slots[slot]!.counter = counter;
+            slots[slot]!.seen = mono;
+            expected = 'ok';
+          }
+          const { buf, f } = frame(keys[op.key]!, {
+            vehicleId: op.vehicleId,
+            counter,
+            generatedMs: NOW + mono,
+          });
+          expect(c.check(buf, 0, f, { wallMs: NOW + mono, monoMs: mono })).toBe(expected);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
+
+describe('corridor test written out for the hot path (property)', () => {
+  it('agrees with headingDiffDeg and distanceM', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 35_999 }),
+        fc.integer({ min: 490_000_000, max: 494_000_000 }),
+        fc.integer({ min: 164_000_000, max: 168_000_000 }),
+        fc.double({ min: 0, max: 359.99, noNaN: true }),
+        fc.double({ min: 1, max: 90, noNaN: true }),
+        fc.double({ min: 10, max: 5000, noNaN: true }),
+        (headingCd, latE7, lonE7, headingDeg, toleranceDeg, radiusM) => {
+          const f = { ...emptyDecodedFrame(), headingCd, latE7, lonE7 };
+          const c = { headingDeg, toleranceDeg, latDeg: 49.1973, lonDeg: 16.6063, radiusM };
+          const reference =
+            headingDiffDeg(headingCd / 100, headingDeg) <= toleranceDeg &&
+            distanceM(latE7 / 1e7, lonE7 / 1e7, c.latDeg, c.lonDeg) <= radiusM;
+          expect(insideCorridor(f, c)).toBe(reference);
+        },
+      ),
+      { numRuns: 2000 },
     );
   });
 });

@@ -50,12 +50,23 @@ interface TrustedKey {
   revoked: boolean;
 }
 
-interface Corridor {
+export interface Corridor {
   headingDeg: number;
   toleranceDeg: number;
   latDeg: number;
   lonDeg: number;
   radiusM: number;
+}
+
+/**
+ * When a frame is checked. An object the caller reuses, not two number arguments: a fractional
+ * number passed to a call V8 does not inline is boxed, an allocation per frame.
+ */
+export interface CheckTime {
+  /** Wall-clock time, ms since the epoch: freshness compares it with the generation time. */
+  wallMs: number;
+  /** Monotonic time, ms: rate limit and slot ageing. */
+  monoMs: number;
 }
 
 export interface ChecksOptions {
@@ -81,6 +92,22 @@ export function headingDiffDeg(a: number, b: number): number {
 }
 
 /**
+ * Heading within the tolerance and position within the radius: `headingDiffDeg` and `distanceM`
+ * written out over the frame and corridor records, because a call V8 does not inline boxes each
+ * fractional argument and result (an allocation per frame). A property test holds it to them.
+ */
+export function insideCorridor(f: DecodedFrame, c: Corridor): boolean {
+  const d = Math.abs((((f.headingCd / 100 - c.headingDeg) % 360) + 360) % 360);
+  if ((d > 180 ? 360 - d : d) > c.toleranceDeg) return false;
+  const lat = f.latE7 / 1e7;
+  const dLat = (c.latDeg - lat) * DEG;
+  const dLon = (c.lonDeg - f.lonE7 / 1e7) * DEG;
+  const h =
+    Math.sin(dLat / 2) ** 2 + Math.cos(lat * DEG) * Math.cos(c.latDeg * DEG) * Math.sin(dLon / 2) ** 2;
+  return 2 * EARTH_RADIUS_M * Math.asin(Math.min(1, Math.sqrt(h))) <= c.radiusM;
+}
+
+/**
  * Runs the checks; `check()` returns 'ok' or the first failing reason, and counts it. After 'ok',
  * `approachIndex`, `keyIndex` and `keyId` describe the accepted frame.
  */
@@ -97,9 +124,13 @@ export class RequestChecks {
   private readonly burst: number;
   private readonly approachByNumber = new Int16Array(256).fill(-1);
   private readonly corridors: (Corridor | undefined)[];
-  // Per-vehicle slots, preallocated: replay and token-bucket state.
-  private readonly slotOf = new Map<number, number>();
-  private readonly slotKey: Float64Array;
+  // Per-vehicle slots, preallocated: replay and token-bucket state, found through an open-addressing
+  // hash table over (key index, vehicle id) so that a lookup builds no string and boxes no number.
+  private readonly slotKeyIndex: Int32Array;
+  private readonly slotVehicleId: Uint32Array;
+  /** Hash table: slot + 1, 0 = empty; linear probing, at most half full. */
+  private readonly table: Int32Array;
+  private readonly tableMask: number;
   private readonly lastCounter: Float64Array;
   private readonly lastSeenMs: Float64Array;
   private readonly tokens: Float64Array;
@@ -136,10 +167,20 @@ export class RequestChecks {
           },
     );
     const n = options.maxVehicles ?? 1024;
-    this.slotKey = new Float64Array(n);
+    this.slotKeyIndex = new Int32Array(n);
+    this.slotVehicleId = new Uint32Array(n);
+    let size = 16;
+    while (size < 2 * n) size *= 2;
+    this.table = new Int32Array(size);
+    this.tableMask = size - 1;
     this.lastCounter = new Float64Array(n);
     this.lastSeenMs = new Float64Array(n);
     this.tokens = new Float64Array(n);
+  }
+
+  /** The accepted frame's vehicle as one number: key index × 2^32 + vehicle id (unique, no string). */
+  vehicleKey(f: DecodedFrame): number {
+    return this.keyIndex * 2 ** 32 + f.vehicleId;
   }
 
   /** Id of the key at `index` (config vehicleKeys[index].id). */
@@ -152,24 +193,15 @@ export class RequestChecks {
     this.rejected.frame += n;
   }
 
-  /**
-   * `buf[offset..]` is a frame that passed its CRC, decoded into `f`. `wallMs` is wall-clock time
-   * (freshness compares it with the vehicle's generation time); `monoMs` is monotonic (rate, slots).
-   */
-  check(buf: Buffer, offset: number, f: DecodedFrame, wallMs: number, monoMs: number): RejectReason | 'ok' {
-    const reason = this.run(buf, offset, f, wallMs, monoMs);
+  /** `buf[offset..]` is a frame that passed its CRC, decoded into `f`, received at `at`. */
+  check(buf: Buffer, offset: number, f: DecodedFrame, at: CheckTime): RejectReason | 'ok' {
+    const reason = this.run(buf, offset, f, at);
     if (reason === 'ok') this.accepted++;
     else this.rejected[reason]++;
     return reason;
   }
 
-  private run(
-    buf: Buffer,
-    offset: number,
-    f: DecodedFrame,
-    wallMs: number,
-    monoMs: number,
-  ): RejectReason | 'ok' {
+  private run(buf: Buffer, offset: number, f: DecodedFrame, at: CheckTime): RejectReason | 'ok' {
     if (f.typeCode >= REQUEST_TYPES.length || f.roleCode >= VEHICLE_ROLES.length || f.importance > 14) {
       return 'frame';
     }
@@ -186,9 +218,9 @@ export class RequestChecks {
     if (!verifyFrameSignature(buf, offset, key.publicKey)) return 'signature';
     if (key.revoked) return 'revoked';
     if ((key.roleMask & (1 << f.roleCode)) === 0) return 'role';
-    if (Math.abs(wallMs - f.generatedMs) > this.freshnessMs) return 'stale';
+    if (Math.abs(at.wallMs - f.generatedMs) > this.freshnessMs) return 'stale';
 
-    const slot = this.slotFor(k * 2 ** 32 + f.vehicleId, monoMs);
+    const slot = this.slotFor(k, f.vehicleId, at);
     if (slot < 0) return 'rate';
     if (f.counter <= this.lastCounter[slot]!) return 'replay';
     this.lastCounter[slot] = f.counter;
@@ -198,13 +230,9 @@ export class RequestChecks {
     if (a < 0) return 'corridor';
     // A cancel is sent after the vehicle has passed the stop line, when it has left the corridor.
     const corridor = this.corridors[a];
-    if (corridor !== undefined && f.typeCode !== 2) {
-      if (headingDiffDeg(f.headingCd / 100, corridor.headingDeg) > corridor.toleranceDeg) return 'corridor';
-      if (distanceM(f.latE7 / 1e7, f.lonE7 / 1e7, corridor.latDeg, corridor.lonDeg) > corridor.radiusM) {
-        return 'corridor';
-      }
-    }
+    if (corridor !== undefined && f.typeCode !== 2 && !insideCorridor(f, corridor)) return 'corridor';
 
+    const monoMs = at.monoMs;
     const elapsed = Math.max(0, monoMs - this.lastSeenMs[slot]!);
     this.tokens[slot] = Math.min(this.burst, this.tokens[slot]! + elapsed * this.ratePerMs);
     this.lastSeenMs[slot] = monoMs;
@@ -216,18 +244,19 @@ export class RequestChecks {
   }
 
   /** Finds or makes the slot of a vehicle; -1 when every slot is in recent use (a flood). */
-  private slotFor(vehicleKey: number, monoMs: number): number {
-    const found = this.slotOf.get(vehicleKey);
-    if (found !== undefined) return found;
+  private slotFor(keyIndex: number, vehicleId: number, at: CheckTime): number {
+    const monoMs = at.monoMs;
+    const found = this.lookup(keyIndex, vehicleId);
+    if (found >= 0) return found;
     let slot = -1;
-    if (this.used < this.slotKey.length) {
+    if (this.used < this.slotKeyIndex.length) {
       slot = this.used++;
     } else {
       // A vehicle silent for twice the freshness bound can be forgotten: any replay of its old
       // frames is stale by now, so the stale check still rejects it.
       const before = monoMs - 2 * this.freshnessMs;
       let oldest = Number.POSITIVE_INFINITY;
-      for (let i = 0; i < this.slotKey.length; i++) {
+      for (let i = 0; i < this.slotKeyIndex.length; i++) {
         const seen = this.lastSeenMs[i]!;
         if (seen < before && seen < oldest) {
           oldest = seen;
@@ -235,13 +264,52 @@ export class RequestChecks {
         }
       }
       if (slot < 0) return -1;
-      this.slotOf.delete(this.slotKey[slot]!);
+      this.unlink(slot);
     }
-    this.slotOf.set(vehicleKey, slot);
-    this.slotKey[slot] = vehicleKey;
+    this.slotKeyIndex[slot] = keyIndex;
+    this.slotVehicleId[slot] = vehicleId;
+    let i = this.hash(keyIndex, vehicleId);
+    while (this.table[i] !== 0) i = (i + 1) & this.tableMask;
+    this.table[i] = slot + 1;
     this.lastCounter[slot] = -1;
     this.lastSeenMs[slot] = monoMs;
     this.tokens[slot] = this.burst;
     return slot;
+  }
+
+  private hash(keyIndex: number, vehicleId: number): number {
+    return (Math.imul(vehicleId, 0x9e3779b1) ^ Math.imul(keyIndex + 1, 0x85ebca6b)) & this.tableMask;
+  }
+
+  private lookup(keyIndex: number, vehicleId: number): number {
+    let i = this.hash(keyIndex, vehicleId);
+    for (;;) {
+      const s = this.table[i]! - 1;
+      if (s < 0) return -1;
+      if (this.slotKeyIndex[s] === keyIndex && this.slotVehicleId[s] === vehicleId) return s;
+      i = (i + 1) & this.tableMask;
+    }
+  }
+
+  /** Removes a slot from the hash table (backward-shift deletion keeps every probe chain whole). */
+  private unlink(slot: number): void {
+    const t = this.table;
+    const mask = this.tableMask;
+    let i = this.hash(this.slotKeyIndex[slot]!, this.slotVehicleId[slot]!);
+    while (t[i] !== slot + 1) i = (i + 1) & mask;
+    t[i] = 0;
+    let j = i;
+    for (;;) {
+      j = (j + 1) & mask;
+      const s = t[j]! - 1;
+      if (s < 0) return;
+      const h = this.hash(this.slotKeyIndex[s]!, this.slotVehicleId[s]!);
+      // The entry at j may stay if its home h lies cyclically in (i, j]; otherwise it moves to i.
+      const stays = i <= j ? i < h && h <= j : i < h || h <= j;
+      if (stays) continue;
+      t[i] = t[j]!;
+      t[j] = 0;
+      i = j;
+    }
   }
 }

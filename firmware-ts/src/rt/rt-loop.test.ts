@@ -9,6 +9,7 @@ import {
 import { afterEach, describe, expect, it } from 'vitest';
 import { type PreemptionConfig, preemptionSchema } from '../config/index.ts';
 import { type GpioBackend, RealClock, WireGpio } from '../hal/index.ts';
+import type { AgentRecord } from '../ipc/index.ts';
 import { RingEventSink } from './event-sink.ts';
 import { RtLoop } from './rt-loop.ts';
 import {
@@ -20,6 +21,21 @@ import {
 } from './testing.ts';
 
 const cleanups: (() => unknown)[] = [];
+
+/**
+ * Events reach the sink in the loop's next cycle (after the outputs): collects what the sink got
+ * until an event of `type` is among it.
+ */
+async function eventsUntil(events: RingEventSink, type: string, timeoutMs = 2000): Promise<AgentRecord[]> {
+  const seen: AgentRecord[] = [];
+  const deadline = Date.now() + timeoutMs;
+  while (!seen.some((r) => r.kind === 'event' && r.type === type)) {
+    if (Date.now() > deadline) throw new Error(`no ${type} event within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 5));
+    seen.push(...events.take());
+  }
+  return seen;
+}
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
@@ -89,7 +105,9 @@ describe('rt loop (in process, memory wires, real UDP socket)', () => {
     await model.waitFor(() => model.isClosed('north'), 2000, 'north asserted');
     await link.send(amb.frame('cancel', at(1, 0)));
     await model.waitFor(() => !model.isClosed('north'), 2000, 'north released');
-    const types = events.take().flatMap((r) => (r.kind === 'event' ? [r.type] : []));
+    const types = (await eventsUntil(events, 'preemption.released')).flatMap((r) =>
+      r.kind === 'event' ? [r.type] : [],
+    );
     expect(types).toContain('preemption.ready');
     expect(types).toContain('preemption.asserted');
     expect(types).toContain('preemption.released');
@@ -103,7 +121,9 @@ describe('rt loop (in process, memory wires, real UDP socket)', () => {
     await link.send(forged);
     await model.waitFor(() => loop.stats().rejected.signature === 1, 2000, 'rejection');
     expect(model.closedApproaches()).toEqual([]);
-    const rejected = events.take().find((r) => r.kind === 'event' && r.type === 'preemption.rejected');
+    const rejected = (await eventsUntil(events, 'preemption.rejected')).find(
+      (r) => r.kind === 'event' && r.type === 'preemption.rejected',
+    );
     expect(rejected).toMatchObject({ data: { reason: 'signature', input: 'udp' } });
   });
 
@@ -200,7 +220,9 @@ describe('rt loop: an output that cannot be driven', () => {
     await model.waitFor(() => loop.stats().mode === 'running', 2000, 'self-test');
     await link.send(unit().frame('request', at(1)));
     await model.waitFor(() => loop.stats().mode === 'fault', 2000, 'system fault');
-    const fault = events.take().find((r) => r.kind === 'event' && r.type === 'preemption.fault');
+    const fault = (await eventsUntil(events, 'preemption.fault')).find(
+      (r) => r.kind === 'event' && r.type === 'preemption.fault',
+    );
     expect(fault).toMatchObject({
       data: { approach: 'system', reason: expect.stringMatching(/over-current/) },
     });

@@ -1,7 +1,10 @@
 // The rt loop: priority-request inputs (serial radio, UDP, optical detector, test contact) through
 // the checks into the pure arbiter, whose commands drive one relay per approach; a heartbeat that
 // toggles every cycle for the external dead-man; readback supervision; watchdog kicks; events to a
-// bounded sink. Buffers, decoders and per-vehicle state are allocated once at start.
+// bounded sink. Buffers, decoders, per-vehicle state, the arbiter's two step outputs, the request
+// input and the event ring are allocated once at start: from received bytes to the relay write
+// the loop allocates nothing per frame but what node:crypto's Ed25519 verify does (see
+// hot-path-alloc.test.ts). Events become agent records in the next cycle, after the outputs.
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import {
   type Catalogue,
@@ -15,16 +18,19 @@ import type { Clock, DigitalInput, DigitalOutput, GpioBackend, Level, SerialPort
 import type { AgentRecord } from '../ipc/index.ts';
 import {
   type ArbiterConfig,
-  type ArbiterEvent,
   type ArbiterInput,
   type ArbiterState,
   arbiterConfigFrom,
+  createStepOutput,
   initialArbiterState,
   type Priority,
+  type RequestInput,
+  type StepOutput,
   step,
 } from './arbiter.ts';
-import { type RejectReason, RequestChecks } from './checks.ts';
+import { type CheckTime, type RejectReason, RequestChecks } from './checks.ts';
 import { RtConfigError, RtStartError } from './errors.ts';
+import { type FrameInput, RtEventRing, type RtEventSlot } from './event-ring.ts';
 import type { EventSink } from './event-sink.ts';
 import { StrobeClassifier } from './strobe-classifier.ts';
 import type { HardwareWatchdog, Notifier } from './watchdog.ts';
@@ -44,6 +50,8 @@ export interface RtLoopOptions {
   hardwareWatchdog?: HardwareWatchdog;
   /** Status counters are sent this often (default 5000 ms). */
   statusEveryMs?: number;
+  /** Events held between cycles at most (default 4096); beyond it they are dropped and counted. */
+  eventRing?: number;
 }
 
 export interface RtStats {
@@ -63,14 +71,48 @@ interface Optical {
   classifier: StrobeClassifier;
   /** Priority per class index, 0 = class not accepted by the config. */
   priorityOf: number[];
-  vehicle: string;
+  /** Its arbiter vehicle number (OPTICAL_VEHICLE - index) and the name events give it. */
+  vehicle: number;
+  name: string;
   active: number;
 }
 
 const TYPE_CODES = REQUEST_TYPES;
+// Arbiter vehicle numbers: a signed frame's is key index × 2^32 + vehicle id (≥ 0, from the
+// checks); the local inputs have negative numbers.
+const TEST_CONTACT_VEHICLE = -2;
+const OPTICAL_VEHICLE = -3;
+const TICK: ArbiterInput = { kind: 'tick' };
+const EVENT_TYPES = {
+  rejected: 'preemption.rejected',
+  armed: 'preemption.armed',
+  asserted: 'preemption.asserted',
+  released: 'preemption.released',
+  expired: 'preemption.expired',
+  ignored: 'preemption.ignored',
+  ready: 'preemption.ready',
+  fault: 'preemption.fault',
+} as const;
 
 export class RtLoop {
   private state: ArbiterState;
+  // Two step outputs used in turn: `step` reads the current state and writes the other one.
+  private readonly outs: [StepOutput, StepOutput];
+  private turn = 0;
+  /** The one request input, overwritten for every request (step reads it before returning). */
+  private readonly request: RequestInput = {
+    kind: 'request',
+    type: 'request',
+    approach: 0,
+    vehicle: 0,
+    priority: 2,
+    etaMs: 0,
+  };
+  private readonly ring: RtEventRing;
+  /** When the datagram or radio chunk being decoded arrived (one clock reading per receive). */
+  private readonly rx: CheckTime = { wallMs: 0, monoMs: 0 };
+  /** Wall minus monotonic time, read every cycle: wall time for the hot path without a second clock read. */
+  private wallOffsetMs = 0;
   private readonly arbiter: ArbiterConfig;
   private readonly checks: RequestChecks;
   private readonly ids: string[];
@@ -104,6 +146,9 @@ export class RtLoop {
   private constructor(private readonly o: RtLoopOptions) {
     this.arbiter = arbiterConfigFrom(o.config);
     this.state = initialArbiterState(this.arbiter, o.clock.monotonicMs());
+    this.outs = [createStepOutput(this.arbiter), createStepOutput(this.arbiter)];
+    this.ring = new RtEventRing(o.eventRing ?? 4096);
+    this.wallOffsetMs = o.clock.nowMs() - o.clock.monotonicMs();
     this.checks = new RequestChecks(o.config);
     this.ids = o.config.approaches.map((a) => a.id);
     this.mismatchSince = new Float64Array(this.ids.length).fill(-1);
@@ -134,7 +179,7 @@ export class RtLoop {
       rejected: { ...this.checks.rejected },
       cycles: this.cycles,
       maxCycleLateMs: this.maxCycleLateMs,
-      eventsDropped: this.o.events.stats().dropped,
+      eventsDropped: this.o.events.stats().dropped + this.ring.dropped,
     };
   }
 
@@ -168,7 +213,8 @@ export class RtLoop {
         priorityOf: p.strobe.classes.map((k) =>
           (spec.accept as string[]).includes(k.name) ? (k.name === 'transit' ? 1 : 2) : 0,
         ),
-        vehicle: `optical:${spec.line}`,
+        vehicle: OPTICAL_VEHICLE - i,
+        name: `optical:${spec.line}`,
         active: -1,
       };
       this.optical.push(o);
@@ -183,14 +229,7 @@ export class RtLoop {
       this.testContactApproach = approach;
       this.testContact.onEdge((level) => {
         this.testContactUpdateMs = this.o.clock.monotonicMs();
-        this.feed({
-          kind: 'request',
-          type: level === 1 ? 'request' : 'cancel',
-          approach,
-          vehicle: 'test-contact',
-          priority: 2,
-          etaMs: 0,
-        });
+        this.feedRequest(level === 1 ? 'request' : 'cancel', approach, TEST_CONTACT_VEHICLE, 2, 0);
       });
     }
     if (c.inputs.radio !== undefined) {
@@ -204,11 +243,7 @@ export class RtLoop {
       }
       await radio.open();
       this.closers.push(() => radio.close());
-      radio.onData((bytes) => {
-        this.radioLastDataMs = this.o.clock.monotonicMs();
-        this.radioDecoder.push(bytes, this.onRadioFrame);
-        this.countFrameErrors('radio');
-      });
+      radio.onData(this.onRadioData);
     }
     if (c.inputs.udp !== undefined) {
       const udp = createSocket('udp4');
@@ -225,12 +260,7 @@ export class RtLoop {
         );
         udp.bind(c.inputs.udp!.port, c.inputs.udp!.host, () => resolve());
       });
-      udp.on('message', (msg) => {
-        this.udpDecoder.push(msg, this.onUdpFrame);
-        // A datagram carries whole frames; what is left over is a truncated frame.
-        this.udpDecoder.flush();
-        this.countFrameErrors('udp');
-      });
+      udp.on('message', this.onDatagram);
     }
     const clock = this.o.clock;
     const period = c.heartbeat.periodMs;
@@ -264,6 +294,7 @@ export class RtLoop {
     if (this.stopped) return;
     const clock = this.o.clock;
     const now = clock.monotonicMs();
+    this.wallOffsetMs = clock.nowMs() - now;
     const late = now - this.nextCycleMs;
     if (late > this.maxCycleLateMs) this.maxCycleLateMs = late;
     this.nextCycleMs = now + this.o.config.heartbeat.periodMs;
@@ -271,17 +302,11 @@ export class RtLoop {
     this.heartbeatLevel = this.heartbeatLevel === 0 ? 1 : 0;
     this.heartbeat?.write(this.heartbeatLevel);
 
-    for (const o of this.optical) {
+    for (let i = 0; i < this.optical.length; i++) {
+      const o = this.optical[i]!;
       if (o.classifier.expire(now) && o.active >= 0) {
         o.active = -1;
-        this.feed({
-          kind: 'request',
-          type: 'cancel',
-          approach: o.approach,
-          vehicle: o.vehicle,
-          priority: 2,
-          etaMs: 0,
-        });
+        this.feedRequest('cancel', o.approach, o.vehicle, 2, 0);
       }
     }
     if (this.radioDecoder.pending > 0 && now - this.radioLastDataMs > 50) {
@@ -292,17 +317,12 @@ export class RtLoop {
     const tc = this.testContact;
     if (tc !== undefined && tc.read() === 1 && now - this.testContactUpdateMs >= 500) {
       this.testContactUpdateMs = now;
-      this.feed({
-        kind: 'request',
-        type: 'update',
-        approach: this.testContactApproach,
-        vehicle: 'test-contact',
-        priority: 2,
-        etaMs: 0,
-      });
+      this.feedRequest('update', this.testContactApproach, TEST_CONTACT_VEHICLE, 2, 0);
     }
-    this.feed({ kind: 'tick' });
+    this.feed(TICK);
     this.superviseReadbacks(now);
+    // The outputs of this cycle are driven; now the events queued since the last one go out.
+    this.drainEvents();
 
     if (this.o.notifyWatchdogMs !== undefined && now - this.lastNotifyMs >= this.o.notifyWatchdogMs) {
       this.lastNotifyMs = now;
@@ -342,117 +362,195 @@ export class RtLoop {
     if (priority === 0) return;
     o.active = cls;
     // Optical requests cannot be authenticated; the config decided above whether this class counts.
-    this.feed({
-      kind: 'request',
-      type: 'update',
-      approach: o.approach,
-      vehicle: o.vehicle,
-      priority: priority as Priority,
-      etaMs: 0,
-    });
+    this.feedRequest('update', o.approach, o.vehicle, priority as Priority, 0);
   }
+
+  private stampReceive(): void {
+    const mono = this.o.clock.monotonicMs();
+    this.rx.monoMs = mono;
+    this.rx.wallMs = mono + this.wallOffsetMs;
+  }
+
+  private readonly onRadioData = (bytes: Uint8Array) => {
+    this.stampReceive();
+    this.radioLastDataMs = this.rx.monoMs;
+    this.radioDecoder.push(bytes, this.onRadioFrame);
+    this.countFrameErrors('radio');
+  };
+
+  private readonly onDatagram = (msg: Buffer) => {
+    this.stampReceive();
+    this.udpDecoder.push(msg, this.onUdpFrame);
+    // A datagram carries whole frames; what is left over is a truncated frame.
+    this.udpDecoder.flush();
+    this.countFrameErrors('udp');
+  };
 
   /** The hot path: a frame that passed its CRC, straight from the decoder's buffer. */
-  private frame(buf: Buffer, off: number, f: DecodedFrame, input: 'radio' | 'udp'): void {
-    const clock = this.o.clock;
-    const verdict = this.checks.check(buf, off, f, clock.nowMs(), clock.monotonicMs());
+  private frame(buf: Buffer, off: number, f: DecodedFrame, input: FrameInput): void {
+    const checks = this.checks;
+    const verdict = checks.check(buf, off, f, this.rx);
     if (verdict !== 'ok') {
-      this.event('preemption.rejected', 'warning', true, {
-        reason: verdict,
-        input,
-        vehicleId: f.vehicleId,
-        inbound: f.inbound,
-        counter: f.counter,
-      });
+      const e = this.ring.push('rejected');
+      if (e !== undefined) {
+        e.atMs = this.rx.wallMs;
+        e.reason = verdict;
+        e.input = input;
+        e.vehicleId = f.vehicleId;
+        e.inbound = f.inbound;
+        e.counter = f.counter;
+        e.count = 1;
+      }
       return;
     }
-    this.feed({
-      kind: 'request',
-      type: TYPE_CODES[f.typeCode]!,
-      approach: this.checks.approachIndex,
-      vehicle: `${this.checks.keyId(this.checks.keyIndex)}/${f.vehicleId}`,
-      priority: f.roleCode === 3 ? 1 : 2,
-      etaMs: f.etaDs * 100,
-    });
+    this.feedRequest(
+      TYPE_CODES[f.typeCode]!,
+      checks.approachIndex,
+      checks.vehicleKey(f),
+      f.roleCode === 3 ? 1 : 2,
+      f.etaDs * 100,
+    );
   }
 
-  private countFrameErrors(input: 'radio' | 'udp'): void {
-    const sum = (d: PriorityFrameDecoder) => d.counts.badCrc + d.counts.badHeader + d.counts.truncated;
-    const total = sum(this.radioDecoder) + sum(this.udpDecoder);
+  private countFrameErrors(input: FrameInput): void {
+    const r = this.radioDecoder.counts;
+    const u = this.udpDecoder.counts;
+    const total = r.badCrc + r.badHeader + r.truncated + u.badCrc + u.badHeader + u.truncated;
     const fresh = total - this.frameErrorsSeen;
     if (fresh <= 0) return;
     this.frameErrorsSeen = total;
     this.checks.countFrameErrors(fresh);
-    this.event('preemption.rejected', 'warning', true, { reason: 'frame', input, count: fresh });
+    const e = this.ring.push('rejected');
+    if (e !== undefined) {
+      e.atMs = this.o.clock.nowMs();
+      e.reason = 'frame';
+      e.input = input;
+      e.vehicleId = -1;
+      e.count = fresh;
+    }
+  }
+
+  private feedRequest(
+    type: RequestInput['type'],
+    approach: number,
+    vehicle: number,
+    priority: Priority,
+    etaMs: number,
+  ): void {
+    const r = this.request;
+    r.type = type;
+    r.approach = approach;
+    r.vehicle = vehicle;
+    r.priority = priority;
+    r.etaMs = etaMs;
+    this.feed(r);
   }
 
   private feed(input: ArbiterInput): void {
-    const r = step(this.state, input, this.o.clock.monotonicMs(), this.arbiter);
-    this.state = r.state;
+    const out = this.outs[this.turn]!;
+    this.turn ^= 1;
+    const nowMs = this.o.clock.monotonicMs();
+    step(this.state, input, nowMs, this.arbiter, out);
+    this.state = out.state;
     let failed: string | undefined;
-    for (const c of r.commands) {
+    const atMs = nowMs + this.wallOffsetMs;
+    for (let k = 0; k < out.count; k++) {
+      const c = out.commands[k]!;
       if (c.kind === 'output') {
         try {
           this.outputs[c.approach]!.write(c.level);
         } catch (err) {
           failed = `output ${this.outputs[c.approach]!.name} of approach ${this.ids[c.approach]} failed: ${(err as Error).message}`;
         }
-      } else this.arbiterEvent(c.event);
+        continue;
+      }
+      const e = this.ring.push(c.kind);
+      if (e === undefined) continue;
+      e.atMs = atMs;
+      e.approach = c.approach;
+      e.vehicle = c.vehicle;
+      e.priority = c.priority;
+      e.reason = c.reason;
+      e.detail = c.detail;
     }
     // An output that cannot be driven is a system fault: everything off (as far as it goes), latched.
     if (failed !== undefined && this.state.mode !== 'fault') this.feed({ kind: 'fault', reason: failed });
   }
 
-  private arbiterEvent(e: ArbiterEvent): void {
-    switch (e.type) {
-      case 'asserted':
-        this.event('preemption.asserted', 'info', true, {
-          approach: this.ids[e.approach],
-          vehicle: e.vehicle,
-          priority: e.priority === 2 ? 'emergency' : 'transit',
-        });
-        break;
-      case 'released':
-        this.event('preemption.released', 'info', true, {
-          approach: this.ids[e.approach],
-          vehicle: e.vehicle,
-          reason: e.reason,
-        });
-        break;
-      case 'fault':
-        this.event('preemption.fault', 'critical', true, {
-          approach: e.approach === 'system' ? 'system' : this.ids[e.approach],
-          reason: e.reason,
-        });
-        break;
-      case 'ready':
-        this.event('preemption.ready', 'info', true, {});
-        break;
-      case 'armed':
-      case 'expired':
-        this.event(`preemption.${e.type}`, 'info', false, {
-          approach: this.ids[e.approach],
-          vehicle: e.vehicle,
-        });
-        break;
-      case 'ignored':
-        this.event('preemption.ignored', 'info', false, {
-          approach: this.ids[e.approach] ?? e.approach,
-          vehicle: e.vehicle,
-          reason: e.reason,
-        });
-        break;
+  /** The name events give an arbiter vehicle number (`amb-1/1042`, `test-contact`, `optical:…`). */
+  private vehicleName(v: number): string {
+    if (v >= 0) return `${this.checks.keyId(Math.floor(v / 2 ** 32))}/${v % 2 ** 32}`;
+    if (v === TEST_CONTACT_VEHICLE) return 'test-contact';
+    return this.optical[OPTICAL_VEHICLE - v]?.name ?? String(v);
+  }
+
+  /** Hands the queued events to the sink as agent records (off the hot path: once per cycle). */
+  private drainEvents(): void {
+    for (let e = this.ring.peek(); e !== undefined; e = this.ring.peek()) {
+      this.o.events.emit(this.record(e));
+      this.ring.shift();
     }
   }
 
-  private event(
-    type: string,
-    severity: 'info' | 'warning' | 'critical',
-    safety: boolean,
-    data: Record<string, unknown>,
-  ): void {
-    const record: AgentRecord = { kind: 'event', type, safety, severity, atMs: this.o.clock.nowMs(), data };
-    this.o.events.emit(record);
+  private record(e: RtEventSlot): AgentRecord {
+    const type = EVENT_TYPES[e.type];
+    const approach = e.approach < 0 ? 'system' : (this.ids[e.approach] ?? e.approach);
+    const base = { kind: 'event' as const, type, atMs: e.atMs };
+    switch (e.type) {
+      case 'rejected':
+        return {
+          ...base,
+          safety: true,
+          severity: 'warning',
+          data:
+            e.vehicleId < 0
+              ? { reason: e.reason, input: e.input, count: e.count }
+              : {
+                  reason: e.reason,
+                  input: e.input,
+                  vehicleId: e.vehicleId,
+                  inbound: e.inbound,
+                  counter: e.counter,
+                },
+        };
+      case 'asserted':
+        return {
+          ...base,
+          safety: true,
+          severity: 'info',
+          data: {
+            approach,
+            vehicle: this.vehicleName(e.vehicle),
+            priority: e.priority === 2 ? 'emergency' : 'transit',
+          },
+        };
+      case 'released':
+        return {
+          ...base,
+          safety: true,
+          severity: 'info',
+          data: { approach, vehicle: this.vehicleName(e.vehicle), reason: e.reason },
+        };
+      case 'fault':
+        return { ...base, safety: true, severity: 'critical', data: { approach, reason: e.detail } };
+      case 'ready':
+        return { ...base, safety: true, severity: 'info', data: {} };
+      case 'armed':
+      case 'expired':
+        return {
+          ...base,
+          safety: false,
+          severity: 'info',
+          data: { approach, vehicle: this.vehicleName(e.vehicle) },
+        };
+      case 'ignored':
+        return {
+          ...base,
+          safety: false,
+          severity: 'info',
+          data: { approach, vehicle: this.vehicleName(e.vehicle), reason: e.reason },
+        };
+    }
   }
 
   private sendStatus(): void {
@@ -460,7 +558,7 @@ export class RtLoop {
       accepted: this.checks.accepted,
       cycles: this.cycles,
       maxCycleLateMs: this.maxCycleLateMs,
-      eventsDropped: this.o.events.stats().dropped,
+      eventsDropped: this.o.events.stats().dropped + this.ring.dropped,
       framesDecoded: this.radioDecoder.counts.frames + this.udpDecoder.counts.frames,
     };
     for (const [k, v] of Object.entries(this.checks.rejected)) counters[`rejected.${k}`] = v;
@@ -482,6 +580,7 @@ export class RtLoop {
       }
     }
     this.udp?.close();
+    this.drainEvents();
     for (const c of this.closers) await c();
     for (const l of [
       ...this.outputs,

@@ -61,7 +61,12 @@ export class PriorityFrameDecoder {
       }
       const room = this.buf.length - this.end;
       const n = Math.min(room, chunk.length - from);
-      this.buf.set(chunk.subarray(from, from + n), this.end);
+      if (from === 0 && n === chunk.length) this.buf.set(chunk, this.end);
+      else {
+        // Part of a chunk: a plain copy, because a subarray view would be an object per push.
+        const b = this.buf;
+        for (let k = 0; k < n; k++) b[this.end + k] = chunk[from + k]!;
+      }
       this.end += n;
       from += n;
       this.scan(onFrame);
