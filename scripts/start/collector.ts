@@ -106,11 +106,11 @@ export class RegionCollector {
       this.seenEvents.add(key);
       if (this.seenEvents.size > 20_000) this.seenEvents.clear();
       this.snap.eventsTotal++;
-      this.event(e);
+      this.event(e, gatewayId);
     }
   }
 
-  private event(e: TelemetryEventRecord): void {
+  private event(e: TelemetryEventRecord, gatewayId: string): void {
     const kind = String(e.kind ?? '');
     const data = (e.data ?? {}) as Record<string, unknown>;
     const at = typeof e.ts === 'number' ? e.ts : this.now();
@@ -143,6 +143,15 @@ export class RegionCollector {
       this.snap.rejections[reason] = (this.snap.rejections[reason] ?? 0) + n;
     } else if (kind === 'preemption.fault') {
       this.notice(`preemption fault on ${approach}: ${String(data.reason ?? '')}`);
+    } else if (kind === 'alarm.raised' || kind === 'alarm.cleared') {
+      const site = this.siteByGateway.get(gatewayId) ?? gatewayId;
+      this.notice(
+        `${site}: ${String(data.alarm ?? 'alarm')} ${kind === 'alarm.raised' ? 'raised' : 'cleared'}`,
+      );
+    } else if (kind === 'relay.switched') {
+      this.notice(
+        `${this.siteByGateway.get(gatewayId) ?? gatewayId}: relay ${String(data.relay ?? '?')} ${data.on === true ? 'on' : 'off'}`,
+      );
     }
   }
 

@@ -1,6 +1,6 @@
 // The firmware processes a site's gateway supervises on the bench: `brana-firmware rt` where the
-// config has a preemption section (the intersection), `brana-firmware fieldbus` where it has buses
-// or pulse inputs (the buildings). `{config}` and `{socket}` are filled in by the supervisor.
+// config has a preemption section (the intersection) or alarms and relays (the care home's SOS
+// cord), `brana-firmware fieldbus` where it has buses or pulse inputs (the buildings). `{config}` and `{socket}` are filled in by the supervisor.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -40,7 +40,10 @@ export function firmwareFor(
     command: process.execPath,
     args: [bin, sub, '--config', '{config}', '--agent-socket', '{socket}', ...extra],
   });
-  if (config.preemption !== undefined) {
+  const hasAlarms =
+    (Array.isArray(config.alarms) && config.alarms.length > 0) ||
+    (Array.isArray(config.relays) && config.relays.length > 0);
+  if (config.preemption !== undefined || hasAlarms) {
     if (available.has('rt')) out.rt = base('rt', ['--no-hw-watchdog']);
     else out.missing.push('brana-firmware rt');
   }

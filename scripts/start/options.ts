@@ -15,6 +15,8 @@ export interface StartOptions {
   ambulanceEveryS: number;
   busEveryS: number;
   forgedEveryS: number;
+  /** How often someone pulls a care home's SOS cord, seconds. */
+  sosEveryS: number;
   /** Live view in the terminal; off: one log line per notable thing. */
   view: boolean;
   seed: number;
@@ -94,6 +96,12 @@ export function buildStartProgram(env: NodeJS.ProcessEnv = process.env): Command
       200,
     )
     .option(
+      '--sos-every <s>',
+      "someone pulls a care home's SOS cord about this often, seconds (the alarm relay lights)",
+      numberIn('--sos-every', 5, 86_400, false, 180),
+      180,
+    )
+    .option(
       '--seed <n>',
       'seed of the random ambulance and bus runs',
       numberIn('--seed', 0, 2 ** 31 - 1, true, 7),
@@ -140,6 +148,7 @@ export function parseStartOptions(
     ambulanceEvery: number;
     busEvery: number;
     forgedEvery: number;
+    sosEvery: number;
     view: boolean;
     seed: number;
     trial: number;
@@ -159,6 +168,7 @@ export function parseStartOptions(
     ambulanceEveryS: o.ambulanceEvery,
     busEveryS: o.busEvery,
     forgedEveryS: o.forgedEvery,
+    sosEveryS: o.sosEvery,
     view: o.view,
     seed: o.seed,
     trialS: o.trial,

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RegionCollector } from './collector.ts';
 import { approachPoint, buildingConfig, intersectionConfig } from './configs.ts';
+import { firmwareFor } from './firmware-commands.ts';
 import { configHash } from './region.ts';
 import { loadRegionFile, planSites } from './region-file.ts';
 import { counterNow, nextDelayMs } from './vehicles.ts';
@@ -119,6 +120,23 @@ describe('gateway configs', () => {
     const c = buildingConfig(care!, endpoints('/c'));
     expect(c.alarms).toEqual([expect.objectContaining({ kind: 'sos', line: 'sos.button' })]);
     expect(c.pulses).toBeUndefined();
+  });
+
+  it('runs rt where there is preemption or an alarm, fieldbus where there is a bus or pulses', () => {
+    const [x, school, care] = planSites(region, 2);
+    const both = new Set(['rt', 'fieldbus']);
+    const sub = (f: ReturnType<typeof firmwareFor>) => ({ rt: f.rt?.args[1], fieldbus: f.fieldbus?.args[1] });
+    expect(sub(firmwareFor(buildingConfig(care!, endpoints('/c')), both, '/g', 'bin'))).toEqual({
+      rt: 'rt',
+      fieldbus: 'fieldbus',
+    });
+    expect(sub(firmwareFor(buildingConfig(school!, endpoints('/s')), both, '/g', 'bin'))).toEqual({
+      rt: undefined,
+      fieldbus: 'fieldbus',
+    });
+    expect(x?.kind).toBe('intersection');
+    const noRt = firmwareFor(buildingConfig(care!, endpoints('/c')), new Set(['fieldbus']), '/g', 'bin');
+    expect(noRt.missing).toEqual(['brana-firmware rt']);
   });
 
   it('hashes a config the same whatever the key order', () => {

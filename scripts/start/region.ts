@@ -409,6 +409,28 @@ export async function startRegion(o: RegionRunOptions, io: RegionIo): Promise<Ru
       vehicles = sim;
       stops.push({ name: 'vehicle simulator', stop: () => sim.stop() });
       collector.part('vehicle simulator', 'running');
+      // A resident pulls the SOS cord now and then and lets go after a few seconds; the care
+      // home's rt process raises the alarm and lights the alarm relay for its hold time.
+      for (const r of runtimes) {
+        if (r.plan.kind !== 'care-home' || !r.rig) continue;
+        const bus = r.rig.wires.bus;
+        const site = r.plan.site;
+        timers.push(
+          setInterval(
+            () => {
+              io.notice(`${site}: SOS cord pulled`);
+              bus
+                .set('sos.button', 1)
+                .then(() => {
+                  const release = setTimeout(() => void bus.set('sos.button', 0).catch(() => {}), 3000);
+                  release.unref();
+                })
+                .catch(() => {});
+            },
+            (o.sosEveryS ?? 180) * 1000,
+          ),
+        );
+      }
     }
 
     // ---------------------------------------------------------------- state polling for the view

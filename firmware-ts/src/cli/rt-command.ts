@@ -1,7 +1,9 @@
 // `brana-firmware rt --config <file>`: validates the gateway config (path and fix for each error),
-// opens the GPIO backend, the radio and UDP inputs and the event sink, and runs the rt loop until
-// SIGTERM/SIGINT, when it switches every output off.
+// opens the GPIO backend, the radio and UDP inputs and the event sink, and runs the rt loop (the
+// config's preemption section) and the alarm unit (its alarms and relays) until SIGTERM/SIGINT,
+// when it switches every output off.
 import { Command } from 'commander';
+import { AlarmUnit, compileAlarmRules } from '../alarms/index.ts';
 import { NodeSerialPort, RealClock, type SerialPort } from '../hal/index.ts';
 import { connectAgent } from '../ipc/index.ts';
 import { agentEventSink, type EventSink, RingEventSink } from '../rt/event-sink.ts';
@@ -19,8 +21,13 @@ interface RtOptions {
 
 export function rtCommand(): Command {
   return new Command('rt')
-    .description('run the real-time loop: emergency-vehicle preemption, heartbeat, watchdog')
-    .requiredOption('-c, --config <file>', 'gateway config (YAML or JSON) with a preemption section')
+    .description(
+      'run the real-time loop: emergency-vehicle preemption, heartbeat, watchdog, alarm inputs and relays',
+    )
+    .requiredOption(
+      '-c, --config <file>',
+      'gateway config (YAML or JSON) with a preemption section, alarms or relays',
+    )
     .option(
       '--agent-socket <path>',
       'Unix socket of the gateway agent; without it events go to stdout as JSON lines',
@@ -34,9 +41,10 @@ export function rtCommand(): Command {
 async function runRt(opts: RtOptions): Promise<void> {
   const { catalogue, config } = await loadCatalogueAndConfig(opts.config);
   const p = config.preemption;
-  if (p === undefined) {
+  const hasAlarms = config.alarms.length > 0 || config.relays.length > 0;
+  if (p === undefined && !hasAlarms) {
     throw new ExitError(
-      `${opts.config}: preemption: missing. Fix: add a preemption section, or do not run rt on this gateway`,
+      `${opts.config}: nothing for rt to run (no preemption, alarms or relays). Fix: add a preemption section or alarms/relays, or do not run rt on this gateway`,
       2,
     );
   }
@@ -49,12 +57,32 @@ async function runRt(opts: RtOptions): Promise<void> {
   }
   const clock = new RealClock();
   const gpio = await openGpio(config, opts.config, opts.benchSocket, clock);
+  // Relay rules that compare channels get their readings from the agent, which forwards what the
+  // fieldbus process journals. Values that arrive before the alarm unit opened are dropped: the
+  // next poll brings them again.
+  const channels = hasAlarms ? compileAlarmRules(config).channels : [];
+  let alarms: AlarmUnit | undefined;
   const events: EventSink =
     opts.agentSocket !== undefined
-      ? agentEventSink(connectAgent({ socketPath: opts.agentSocket, source: 'rt', queueLimit, clock }))
+      ? agentEventSink(
+          connectAgent({
+            socketPath: opts.agentSocket,
+            source: 'rt',
+            queueLimit,
+            clock,
+            ...(channels.length > 0
+              ? {
+                  subscribe: channels,
+                  onValues: (values) => {
+                    for (const [channel, value] of values) alarms?.value(channel, value);
+                  },
+                }
+              : {}),
+          }),
+        )
       : new RingEventSink(queueLimit, process.stdout);
   const radio: SerialPort | undefined =
-    p.inputs.radio === undefined
+    p?.inputs.radio === undefined
       ? undefined
       : new NodeSerialPort({ path: p.inputs.radio.path, baudRate: p.inputs.radio.baud });
   const notifier = systemdNotifier(process.env, (e) =>
@@ -72,21 +100,46 @@ async function runRt(opts: RtOptions): Promise<void> {
       );
     }
   }
-  const loop = await RtLoop.start({
-    config: p,
-    gpio,
-    clock,
-    events,
-    ...(radio === undefined ? {} : { radio }),
-    catalogue,
-    ...(notifier === undefined ? {} : { notifier }),
-    ...(notifyWatchdogMs === undefined ? {} : { notifyWatchdogMs }),
-    ...(hardwareWatchdog === undefined ? {} : { hardwareWatchdog }),
-  });
-  process.stderr.write(
-    `brana-firmware rt: intersection ${p.intersectionId}, ${p.approaches.length} approaches, heartbeat every ${p.heartbeat.periodMs} ms` +
-      `${loop.udpPort === undefined ? '' : `, UDP port ${loop.udpPort}`}; self-test in ${p.timing.selfTestMs} ms\n`,
-  );
+  const loop =
+    p === undefined
+      ? undefined
+      : await RtLoop.start({
+          config: p,
+          gpio,
+          clock,
+          events,
+          ...(radio === undefined ? {} : { radio }),
+          catalogue,
+          ...(notifier === undefined ? {} : { notifier }),
+          ...(notifyWatchdogMs === undefined ? {} : { notifyWatchdogMs }),
+          ...(hardwareWatchdog === undefined ? {} : { hardwareWatchdog }),
+        });
+  if (p !== undefined && loop !== undefined) {
+    process.stderr.write(
+      `brana-firmware rt: intersection ${p.intersectionId}, ${p.approaches.length} approaches, heartbeat every ${p.heartbeat.periodMs} ms` +
+        `${loop.udpPort === undefined ? '' : `, UDP port ${loop.udpPort}`}; self-test in ${p.timing.selfTestMs} ms\n`,
+    );
+  }
+  if (hasAlarms) alarms = await AlarmUnit.start({ config, gpio, clock, emit: (e) => events.emit(e) });
+  if (alarms !== undefined) {
+    process.stderr.write(
+      `brana-firmware rt: ${config.alarms.length} alarm input(s), ${config.relays.length} relay(s)` +
+        `${channels.length > 0 ? `; rules compare ${channels.join(', ')}${opts.agentSocket === undefined ? ' (no agent socket: no readings arrive, those rules stay off)' : ''}` : ''}\n`,
+    );
+  }
+  // Without the preemption loop nobody else tells systemd and /dev/watchdog that rt is alive.
+  let keepAlive: ReturnType<typeof setInterval> | undefined;
+  if (loop === undefined) {
+    notifier?.notify('READY=1\nSTATUS=running (alarms)');
+    hardwareWatchdog?.kick();
+    keepAlive = setInterval(
+      () => {
+        notifier?.notify('WATCHDOG=1');
+        hardwareWatchdog?.kick();
+      },
+      Math.min(notifyWatchdogMs ?? 1000, 1000),
+    );
+  }
   // Anything unexpected ends the process with one line; the dead-man then opens the contacts and
   // systemd restarts the loop.
   process.on('uncaughtException', (err) => {
@@ -94,7 +147,14 @@ async function runRt(opts: RtOptions): Promise<void> {
     process.exit(1);
   });
   const shutdown = async () => {
-    await loop.stop();
+    if (keepAlive !== undefined) clearInterval(keepAlive);
+    await alarms?.stop();
+    await loop?.stop();
+    if (loop === undefined) {
+      notifier?.notify('STOPPING=1');
+      notifier?.close();
+      hardwareWatchdog?.close();
+    }
     await events.close();
     await gpio.close();
     process.exit(0);

@@ -92,6 +92,7 @@ export function gatewayConfigSchemaWith(knownProfiles?: ReadonlySet<string>) {
         lines.set(line, where);
       }
     };
+    checkAlarmsAndRelays(c, ctx);
     c.alarms.forEach((a, i) => claim(a.line, `alarms[${i}]`, ['alarms', i, 'line']));
     c.relays.forEach((r, i) => claim(r.line, `relays[${i}]`, ['relays', i, 'line']));
     c.pulses.forEach((p, i) => claim(p.line, `pulses[${i}]`, ['pulses', i, 'line']));
@@ -119,3 +120,57 @@ export function gatewayConfigSchemaWith(knownProfiles?: ReadonlySet<string>) {
 }
 
 export const gatewayConfigSchema = gatewayConfigSchemaWith();
+
+/** Names are unique; a rule names an alarm (no thresholds) or a channel `<device>.<point>` with one. */
+function checkAlarmsAndRelays(c: z.infer<typeof gatewayConfigShape>, ctx: z.RefinementCtx): void {
+  const unique = (names: string[], what: 'alarms' | 'relays') => {
+    const seen = new Set<string>();
+    names.forEach((name, i) => {
+      if (seen.has(name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [what, i, 'name'],
+          message: `${what === 'alarms' ? 'alarm' : 'relay'} name "${name}" is used twice; give each a name of its own`,
+        });
+      }
+      seen.add(name);
+    });
+  };
+  unique(
+    c.alarms.map((a) => a.name),
+    'alarms',
+  );
+  unique(
+    c.relays.map((r) => r.name),
+    'relays',
+  );
+  const alarms = new Set(c.alarms.map((a) => a.name));
+  const known = c.alarms.length > 0 ? c.alarms.map((a) => `"${a.name}"`).join(', ') : 'none configured';
+  c.relays.forEach((relay, ri) => {
+    relay.rules.forEach((rule, k) => {
+      const at = ['relays', ri, 'rules', k];
+      const threshold = rule.above !== undefined || rule.below !== undefined;
+      if (alarms.has(rule.when)) {
+        if (threshold) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [...at, rule.above !== undefined ? 'above' : 'below'],
+            message: `"${rule.when}" is an alarm, which is on or off; remove above/below from this rule`,
+          });
+        }
+      } else if (!/^[^.\s]+\.[^.\s]+$/.test(rule.when)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [...at, 'when'],
+          message: `"${rule.when}" is not an alarm of this config (alarms: ${known}) nor a channel "<device>.<point>"; name one of them`,
+        });
+      } else if (!threshold) {
+        ctx.addIssue({
+          code: 'custom',
+          path: at,
+          message: `the rule on channel "${rule.when}" has no threshold; add above: <value> and/or below: <value>`,
+        });
+      }
+    });
+  });
+}

@@ -26,6 +26,12 @@ export interface AgentLinkOptions {
   reconnectMaxMs?: number;
   /** Told about connection failures and protocol errors; the link keeps retrying regardless. */
   onError?: (error: Error) => void;
+  /**
+   * Channels (`<device>.<point>`) whose readings this process wants from the agent (the rt
+   * process's relay rules compare them); they arrive through `onValues` as the agent journals them.
+   */
+  subscribe?: readonly string[];
+  onValues?: (values: ReadonlyMap<string, number>) => void;
 }
 
 export interface AgentLinkStats {
@@ -168,7 +174,12 @@ class Link implements AgentLink {
       socket.write(
         encodeFrame(
           'hello',
-          JSON.stringify({ protocol: 1, source: this.#opts.source, bootEpoch: this.bootEpoch }),
+          JSON.stringify({
+            protocol: 1,
+            source: this.#opts.source,
+            bootEpoch: this.bootEpoch,
+            ...(this.#opts.subscribe?.length ? { subscribe: this.#opts.subscribe } : {}),
+          }),
         ),
       );
       // Everything not acked goes again: the agent may have died before committing it.
@@ -215,6 +226,8 @@ class Link implements AgentLink {
           this.#ack(seq);
         } else if (frame.type === 'error') {
           this.#opts.onError?.(new IpcRemoteError(String(body.code), String(body.message)));
+        } else if (frame.type === 'values') {
+          this.#opts.onValues?.(valuesFrom(body, frame.offset));
         } else {
           throw new IpcFrameError(
             frame.offset,
@@ -267,4 +280,17 @@ class Link implements AgentLink {
       this.#sentSeq = last;
     }
   }
+}
+
+/** The body of a `values` frame: `{ "values": { "<channel>": <number>, … } }`. */
+function valuesFrom(body: unknown, offset: number): Map<string, number> {
+  const v = (body as { values?: unknown }).values;
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    throw new IpcFrameError(offset, 'values frame without a values object', 'restart the agent');
+  }
+  const out = new Map<string, number>();
+  for (const [channel, value] of Object.entries(v)) {
+    if (typeof value === 'number' && Number.isFinite(value)) out.set(channel, value);
+  }
+  return out;
 }

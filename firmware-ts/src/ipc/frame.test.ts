@@ -4,7 +4,7 @@ import { IpcFrameError } from './errors.ts';
 import { encodeFrame, FrameDecoder, type FrameType } from './frame.ts';
 
 const frameArb = fc.record({
-  type: fc.constantFrom<FrameType>('hello', 'batch', 'ack', 'error'),
+  type: fc.constantFrom<FrameType>('hello', 'batch', 'ack', 'error', 'values'),
   body: fc.string({ unit: 'grapheme', maxLength: 200 }),
 });
 

@@ -87,6 +87,62 @@ describe('IPC over a Unix socket', () => {
     expect(l.stats()).toMatchObject({ queued: 0, inFlight: 0, acked: 3, dropped: 0 });
   });
 
+  it('forwards journalled readings of subscribed channels to the subscriber, latest value per channel', async () => {
+    let commits = 0;
+    await server(async () => {
+      commits++;
+    });
+    const got: [string, number][][] = [];
+    const rt = link({
+      source: 'rt',
+      subscribe: ['room.co2Ppm', 'room.temperatureC'],
+      onValues: (v) => got.push([...v]),
+    });
+    const fieldbus = link({ source: 'fieldbus' });
+    await until(() => rt.stats().connected && fieldbus.stats().connected);
+    const r = (
+      channel: string,
+      value: number | null,
+      quality: 'good' | 'bad' | 'stale' = 'good',
+    ): AgentRecord => ({
+      kind: 'reading',
+      channel,
+      atMs: 1,
+      value,
+      quality,
+    });
+    fieldbus.send(r('room.co2Ppm', 900));
+    fieldbus.send(r('room.co2Ppm', 1600));
+    fieldbus.send(r('meter.powerW', 5));
+    fieldbus.send(r('room.temperatureC', 21, 'bad'));
+    fieldbus.send(r('room.temperatureC', null));
+    await fieldbus.drained();
+    await until(() => got.length > 0);
+    expect(got.flat()).toEqual([['room.co2Ppm', 1600]]);
+    // The subscriber's own readings are not echoed back to it.
+    rt.send(r('room.co2Ppm', 3));
+    await rt.drained();
+    fieldbus.send(r('room.temperatureC', 19.5, 'stale'));
+    fieldbus.send(r('room.temperatureC', 20.5));
+    await fieldbus.drained();
+    await until(() => got.length > 1);
+    expect(got.slice(1).flat()).toEqual([['room.temperatureC', 20.5]]);
+    expect(commits).toBeGreaterThan(0);
+  });
+
+  it('refuses a hello whose subscribe is not a list of channel names', async () => {
+    const errors: string[] = [];
+    await server(async () => {}, { onProtocolError: (e) => errors.push(e.message) });
+    const sock = createConnection(socketPath);
+    cleanup.push(async () => void sock.destroy());
+    await new Promise<void>((r) => sock.once('connect', () => r()));
+    sock.write(
+      encodeFrame('hello', JSON.stringify({ protocol: 1, source: 'rt', bootEpoch: 1, subscribe: [7] })),
+    );
+    await until(() => errors.length > 0);
+    expect(errors[0]).toMatch(/hello\.subscribe/);
+  });
+
   it('acks only after onBatch resolved', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => {

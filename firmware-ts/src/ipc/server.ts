@@ -42,8 +42,12 @@ export interface IpcServer {
 export async function createIpcServer(options: IpcServerOptions): Promise<IpcServer> {
   removeStaleSocket(options.socketPath);
   const conns = new Set<Connection>();
+  // Readings one process sent, once journalled, go on to the processes that subscribed to them.
+  const forward = (from: Connection, group: readonly SequencedRecord[]) => {
+    for (const c of conns) if (c !== from) c.offerValues(group);
+  };
   const server = createServer((socket) => {
-    const conn = new Connection(socket, options);
+    const conn = new Connection(socket, options, forward);
     conns.add(conn);
     socket.on('close', () => conns.delete(conn));
   });
@@ -108,10 +112,17 @@ class Connection {
   #commitScheduled = false;
   #dead = false;
   readonly #connectedAtMs = Date.now();
+  #subscribed: ReadonlySet<string> = new Set();
+  readonly #forward: (from: Connection, group: readonly SequencedRecord[]) => void;
 
-  constructor(socket: Socket, opts: IpcServerOptions) {
+  constructor(
+    socket: Socket,
+    opts: IpcServerOptions,
+    forward: (from: Connection, group: readonly SequencedRecord[]) => void,
+  ) {
     this.#socket = socket;
     this.#opts = opts;
+    this.#forward = forward;
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('error', () => this.destroy());
   }
@@ -128,6 +139,19 @@ class Connection {
   destroy(): void {
     this.#dead = true;
     this.#socket.destroy();
+  }
+
+  /** Sends the latest usable value of each subscribed channel in `group` (bad and stale ones are not). */
+  offerValues(group: readonly SequencedRecord[]): void {
+    if (this.#subscribed.size === 0 || this.#dead || this.#socket.destroyed) return;
+    let values: Record<string, number> | undefined;
+    for (const { record: r } of group) {
+      if (r.kind !== 'reading' || typeof r.value !== 'number' || !Number.isFinite(r.value)) continue;
+      if (r.quality === 'bad' || r.quality === 'stale' || !this.#subscribed.has(r.channel)) continue;
+      values ??= {};
+      values[r.channel] = r.value;
+    }
+    if (values !== undefined) this.#socket.write(encodeFrame('values', JSON.stringify({ values })));
   }
 
   #onData(chunk: Buffer): void {
@@ -160,7 +184,7 @@ class Connection {
   }
 
   #hello(body: unknown, offset: number): void {
-    const b = body as { protocol?: unknown; source?: unknown; bootEpoch?: unknown };
+    const b = body as { protocol?: unknown; source?: unknown; bootEpoch?: unknown; subscribe?: unknown };
     if (this.#source !== undefined) {
       throw new IpcFrameError(offset, 'second hello on one connection', 'send hello once per connection');
     }
@@ -185,8 +209,21 @@ class Connection {
         'use the process start time in ms',
       );
     }
+    if (
+      b.subscribe !== undefined &&
+      (!Array.isArray(b.subscribe) ||
+        b.subscribe.length > 10_000 ||
+        !b.subscribe.every((c) => typeof c === 'string' && c.length > 0 && c.length <= 200))
+    ) {
+      throw new IpcMessageError(
+        'hello.subscribe',
+        'is not a list of at most 10000 channel names',
+        'send channel keys such as "room.co2Ppm", or leave subscribe out',
+      );
+    }
     this.#source = b.source as IpcSource;
     this.#bootEpoch = b.bootEpoch;
+    this.#subscribed = new Set((b.subscribe as string[] | undefined) ?? []);
   }
 
   #batch(body: unknown, offset: number): void {
@@ -269,6 +306,7 @@ class Connection {
           this.#commitFailed(err);
           return;
         }
+        if (group.length > 0) this.#forward(this, group);
         if (this.#dead || this.#socket.destroyed) return;
         this.#ackedSeq = lastSeq;
         this.#socket.write(encodeFrame('ack', JSON.stringify({ seq: lastSeq })));
