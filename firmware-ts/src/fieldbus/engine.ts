@@ -139,6 +139,8 @@ interface DeviceRuntime {
   plannedTurnaroundMs: number;
   /** Estimated ms from the end of a request (and t3.5) to the start of the answer: an EWMA. */
   turnaroundMs: number;
+  /** Answers timed so far (the first ones weigh more, so the estimate settles in a few polls). */
+  turnaroundSamples: number;
   /** Monotonic ms this device's last transaction ended: its inter-frame delay runs from here. */
   lastEndMs: number;
   /** Devices sharing its lane: alone, its inter-frame delay is part of each extra read's cost. */
@@ -171,7 +173,7 @@ const isPortGone = (err: unknown) =>
  */
 const GATEWAY_EXCEPTIONS = new Set([10, 11]);
 
-/** Weight of the newest answer in a device's turnaround estimate. */
+/** Weight of the newest answer in a device's turnaround estimate once it has settled (a running mean before). */
 const TURNAROUND_EWMA = 0.1;
 
 /** Re-plan a device once its turnaround estimate has moved this far (fraction, and at least 2 ms). */
@@ -246,6 +248,7 @@ export class FieldbusEngine {
         plans: new Map(),
         plannedTurnaroundMs: this.#opts.turnaroundMs,
         turnaroundMs: this.#opts.turnaroundMs,
+        turnaroundSamples: 0,
         lastEndMs: Number.NEGATIVE_INFINITY,
         laneSize: 1,
         poll: undefined,
@@ -495,8 +498,15 @@ export class FieldbusEngine {
     const { timeoutMs, interFrameDelayMs } = d.spec.profile.bus;
     // The lane chose this turn with these same bounds; checked again here, where the request goes out.
     const startAt = Math.max(bus.lastEndMs + bus.spec.gapMs, d.lastEndMs + interFrameDelayMs, poll.retryAtMs);
-    const wait = startAt - this.#clock.monotonicMs();
-    if (wait > 0) await sleepMs(this.#clock, wait, this.#abort.signal);
+    // Timers may fire up to a millisecond early (Node truncates a delay to whole ms): wait again
+    // until the clock says so, or a slow device ignores the request.
+    for (
+      let wait = startAt - this.#clock.monotonicMs();
+      wait > 0;
+      wait = startAt - this.#clock.monotonicMs()
+    ) {
+      await sleepMs(this.#clock, Math.ceil(wait), this.#abort.signal);
+    }
     this.stats.requests++;
     const sentAt = this.#clock.monotonicMs();
     try {
@@ -547,7 +557,8 @@ export class FieldbusEngine {
   #learnTurnaround(bus: BusRuntime, d: DeviceRuntime, block: ReadBlock, elapsedMs: number): void {
     const framesMs = (8 + 5 + responseDataBytes(block.functionCode, block.count)) * (bus.spec.charMs ?? 0);
     const sample = Math.max(0, elapsedMs - framesMs - bus.spec.gapMs);
-    d.turnaroundMs += TURNAROUND_EWMA * (sample - d.turnaroundMs);
+    d.turnaroundSamples++;
+    d.turnaroundMs += Math.max(TURNAROUND_EWMA, 1 / d.turnaroundSamples) * (sample - d.turnaroundMs);
   }
 
   #finishPoll(d: DeviceRuntime, poll: ActivePoll): void {
