@@ -1,7 +1,7 @@
 // Ingest benchmark: readings per second stored through the HTTP and the WebSocket paths in batches
 // of 500 (load from a second process), against a raw better-sqlite3 prepared insert of the same
 // number of rows into the same table and indexes, in one transaction, in the same run.
-// Run: npm run bench -w @brana/fleet-server [-- --json] [-- --quick]
+// Run: npm run bench -w @brana/fleet-server -- ingest [--json] [--quick] [--case http|ws]
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -13,6 +13,11 @@ import { SimulatedGateway } from '../src/sim/simulated-gateway.ts';
 
 const json = process.argv.includes('--json');
 const quick = process.argv.includes('--quick');
+// --case http or --case ws runs one path only (for profiling one of them).
+const caseArg = process.argv.indexOf('--case');
+const cases = (['http', 'ws'] as const).filter(
+  (c) => caseArg < 0 || process.argv[caseArg + 1]?.split(',').includes(c),
+);
 const BATCH = 500;
 const BATCHES = quick ? 60 : 400;
 const ROWS = BATCH * BATCHES;
@@ -88,7 +93,7 @@ async function pathRate(
 const dir = mkdtempSync(join(tmpdir(), 'brana-bench-ingest-'));
 try {
   const rows: Record<string, unknown>[] = [];
-  for (const mode of ['http', 'ws'] as const) {
+  for (const mode of cases) {
     // Raw measured right next to each path so machine load affects both alike.
     const raw = rawRate(dir, mode);
     const { rate, cpuRate, clientCpuS, serverCpuS } = await pathRate(mode, dir);

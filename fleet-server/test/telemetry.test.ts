@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { GATEWAY_TELEMETRY_PATH, signGatewayRequest } from '../src/protocol/index.ts';
 import { SimulatedGateway } from '../src/sim/simulated-gateway.ts';
 import { eventually, refuseAllConfigs, startTestServer, type TestServer } from './helpers.ts';
 
@@ -112,6 +113,44 @@ describe('telemetry over signed HTTP', () => {
     const r = await gw.postTelemetry([{ ...gw.nextReadings(1)[0]!, seq: -1 }]);
     expect(r.status).toBe(400);
     expect(r.body).toMatchObject({ code: 'invalid-input', path: 'body.readings[0].seq' });
+  });
+});
+
+describe('telemetry body limit', () => {
+  it('answers 413 over the limit, with a content-length and chunked, and stores a batch under it', async () => {
+    const small = await startTestServer(refuseAllConfigs, { app: { maxTelemetryBodyBytes: 2000 } });
+    try {
+      const gw = new SimulatedGateway({ baseUrl: small.url, bootEpoch: 1 });
+      await gw.enrol(small.createClaimToken().token);
+      expect((await gw.postTelemetry(gw.nextReadings(3))).status).toBe(200);
+      const body = JSON.stringify({ readings: gw.nextReadings(30), events: [] });
+      expect(body.length).toBeGreaterThan(2000);
+      const headers = {
+        'content-type': 'application/json',
+        ...signGatewayRequest(gw.gatewayId!, 'POST', GATEWAY_TELEMETRY_PATH, body, gw.key.privateKey),
+      };
+      const sized = await fetch(small.url + GATEWAY_TELEMETRY_PATH, { method: 'POST', headers, body });
+      expect(sized.status).toBe(413);
+      expect(await sized.json()).toMatchObject({ code: 'payload-too-large' });
+      const bytes = new TextEncoder().encode(body);
+      const chunked = await fetch(small.url + GATEWAY_TELEMETRY_PATH, {
+        method: 'POST',
+        headers,
+        body: new ReadableStream({
+          start(controller) {
+            for (let i = 0; i < bytes.length; i += 500) controller.enqueue(bytes.subarray(i, i + 500));
+            controller.close();
+          },
+        }),
+        duplex: 'half',
+      } as RequestInit);
+      expect(chunked.status).toBe(413);
+      expect(await chunked.json()).toMatchObject({ code: 'payload-too-large' });
+      const stored = small.fleet.database.sqlite.prepare('SELECT count(*) FROM readings').pluck().get();
+      expect(stored).toBe(3);
+    } finally {
+      await small.stop();
+    }
   });
 });
 

@@ -54,16 +54,8 @@ export function createFleetApp(fleet: FleetContext, options: FleetAppOptions = {
     c.header('x-content-type-options', 'nosniff');
     await next();
   });
-  app.use(
-    GATEWAY_TELEMETRY_PATH,
-    bodyLimit({
-      maxSize: maxTelemetry,
-      onError: () => {
-        throw new PayloadTooLargeError(maxTelemetry);
-      },
-    }),
-  );
   app.use('*', async (c, next) => {
+    // The telemetry route reads its body itself, under its own limit (see request-body.ts).
     if (c.req.path === GATEWAY_TELEMETRY_PATH) return next();
     return bodyLimit({
       maxSize: maxBody,
@@ -88,7 +80,9 @@ export function createFleetApp(fleet: FleetContext, options: FleetAppOptions = {
   app.use('/api/*', authenticate());
 
   const registry = new ApiRegistry(app);
-  registerRoutes(registry, new RateLimiter(options.gatewayRateLimit ?? { perSecond: 100, burst: 400 }));
+  registerRoutes(registry, new RateLimiter(options.gatewayRateLimit ?? { perSecond: 100, burst: 400 }), {
+    maxTelemetryBodyBytes: maxTelemetry,
+  });
   app.get('/openapi.json', (c) =>
     c.json(registry.openApi({ title: 'Brána fleet server API', version: '1' })),
   );

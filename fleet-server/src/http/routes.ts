@@ -55,11 +55,12 @@ import {
   type TelemetryBatch,
   telemetryAckSchema,
   telemetryBatchSchema,
-  verifyGatewayRequest,
+  verifyGatewayRequestAsync,
 } from '../protocol/index.ts';
 import { channelSeries, energyPerSite, listChannels, listEvents } from '../telemetry/index.ts';
 import { type ApiRegistry, SESSION_COOKIE, timeParam, zodToBadRequest } from './api.ts';
 import type { RateLimiter } from './rate-limit.ts';
+import { readBodyLimited } from './request-body.ts';
 
 const id = z.string().min(1).max(200);
 const name = z.string().trim().min(1).max(200);
@@ -95,7 +96,11 @@ function gatewayKey(publicKey: string): KeyObject | string {
   return key;
 }
 
-export function registerRoutes(api: ApiRegistry, perGateway: RateLimiter): void {
+export function registerRoutes(
+  api: ApiRegistry,
+  perGateway: RateLimiter,
+  limits: { maxTelemetryBodyBytes: number },
+): void {
   // ------------------------------------------------------------ auth
   api.route(
     {
@@ -419,9 +424,9 @@ export function registerRoutes(api: ApiRegistry, perGateway: RateLimiter): void 
       }
       const gw = gatewayForTelemetry(fleet.database.sqlite, gatewayId);
       if (!gw) throw new UnauthorizedError('this gateway is not enrolled here; enrol it with a claim token');
-      const text = await c.req.text();
-      const check = verifyGatewayRequest(
-        { method: 'POST', path: GATEWAY_TELEMETRY_PATH, body: text, timestamp, signature },
+      const body = await readBodyLimited(c, limits.maxTelemetryBodyBytes);
+      const check = await verifyGatewayRequestAsync(
+        { method: 'POST', path: GATEWAY_TELEMETRY_PATH, body, timestamp, signature },
         gatewayKey(gw.publicKey),
         fleet.now(),
       );
@@ -432,7 +437,7 @@ export function registerRoutes(api: ApiRegistry, perGateway: RateLimiter): void 
       if (!r.allowed) throw new RateLimitedError(r.retryAfterS);
       let json: unknown;
       try {
-        json = JSON.parse(text);
+        json = JSON.parse(body.toString('utf8'));
       } catch (e) {
         throw new BadRequestError(`body is not valid JSON: ${(e as Error).message}`, {
           code: 'malformed-json',

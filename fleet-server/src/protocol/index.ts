@@ -30,6 +30,7 @@ export {
   sha256Hex,
   signCanonical,
   verifyCanonical,
+  verifyCanonicalAsync,
 } from './keys.ts';
 export * from './messages.ts';
 export {
@@ -46,6 +47,7 @@ export {
   signServerProof,
   signSessionProof,
   verifyGatewayRequest,
+  verifyGatewayRequestAsync,
   verifyServerProof,
   verifySessionProof,
   type WireIssue,

@@ -20,6 +20,7 @@ import {
   signSessionProof,
   verifyDocument,
   verifyGatewayRequest,
+  verifyGatewayRequestAsync,
   verifyServerProof,
   verifySessionProof,
 } from './index.ts';
@@ -139,6 +140,32 @@ describe('session and request proofs', () => {
     expect(verifyGatewayRequest({ ...input, body: `${body} ` }, gw.publicKey, now).ok).toBe(false);
     const stale = verifyGatewayRequest(input, gw.publicKey, now + 10 * 60_000);
     expect(!stale.ok && stale.message).toContain('gateway clock');
+  });
+
+  it('checks a request off the event loop with the same answers, on the body as bytes or text', async () => {
+    const body = JSON.stringify({ readings: [], note: 'Plzeň' }); // not ASCII: bytes ≠ UTF-16 units
+    const now = 1_800_000_000_000;
+    const h = signGatewayRequest('gw_abcdefgh', 'POST', GATEWAY_TELEMETRY_PATH, body, gw.privateKey, now);
+    const input = {
+      method: 'POST',
+      path: GATEWAY_TELEMETRY_PATH,
+      body,
+      timestamp: h['x-brana-timestamp']!,
+      signature: h['x-brana-signature']!,
+    };
+    const bytes = Buffer.from(body, 'utf8');
+    for (const [i, want] of [
+      [input, true],
+      [{ ...input, body: bytes }, true],
+      [{ ...input, body: Buffer.concat([bytes, Buffer.from(' ')]) }, false],
+      [{ ...input, signature: 'A'.repeat(86) }, false],
+      [{ ...input, signature: 'short' }, false],
+      [{ ...input, timestamp: 'soon' }, false],
+    ] as const) {
+      expect((await verifyGatewayRequestAsync(i, gw.publicKey, now)).ok).toBe(want);
+      expect(verifyGatewayRequest(i, gw.publicKey, now).ok).toBe(want);
+    }
+    expect((await verifyGatewayRequestAsync(input, 'not-a-key', now)).ok).toBe(false);
   });
 });
 

@@ -1,7 +1,7 @@
 // Session proofs and HTTP request signatures: what exactly gets signed, in one place for both sides.
-import { createHash, type KeyObject, randomBytes } from 'node:crypto';
+import { createHash, type KeyObject, randomBytes, webcrypto } from 'node:crypto';
 import type { z } from 'zod';
-import { signCanonical, verifyCanonical } from './keys.ts';
+import { signCanonical, verifyCanonical, verifyCanonicalAsync } from './keys.ts';
 
 /** What the gateway signs to answer a challenge. */
 export function sessionProof(gatewayId: string, nonce: string) {
@@ -55,14 +55,19 @@ export const GATEWAY_HEADERS = {
 /** A signed request is accepted within this many seconds of the server clock. */
 export const REQUEST_MAX_SKEW_S = 300;
 
-function requestProof(method: string, path: string, timestampMs: number, body: string) {
+function requestProof(method: string, path: string, timestampMs: number, bodySha256: string) {
   return {
     purpose: 'brana-request-v1',
     method: method.toUpperCase(),
     path,
     timestamp: timestampMs,
-    bodySha256: createHash('sha256').update(body, 'utf8').digest('hex'),
+    bodySha256,
   };
+}
+
+/** The body as sent: a string is hashed as its UTF-8 bytes. */
+function bodySha256(body: string | Uint8Array): string {
+  return createHash('sha256').update(body).digest('hex');
 }
 
 /** Headers to send with `body` (the exact string sent) to `path` (no host, no query). */
@@ -77,34 +82,71 @@ export function signGatewayRequest(
   return {
     [GATEWAY_HEADERS.id]: gatewayId,
     [GATEWAY_HEADERS.timestamp]: String(nowMs),
-    [GATEWAY_HEADERS.signature]: signCanonical(requestProof(method, path, nowMs, body), gatewayKey),
+    [GATEWAY_HEADERS.signature]: signCanonical(
+      requestProof(method, path, nowMs, bodySha256(body)),
+      gatewayKey,
+    ),
   };
 }
 
-export function verifyGatewayRequest(
-  input: { method: string; path: string; body: string; timestamp: string; signature: string },
-  gatewayPublicKey: KeyObject | string,
-  nowMs = Date.now(),
-): { ok: true } | { ok: false; message: string } {
-  const ts = Number(input.timestamp);
+export interface SignedRequest {
+  method: string;
+  path: string;
+  /** The exact body received: bytes, or the string whose UTF-8 bytes were sent. */
+  body: string | Uint8Array;
+  timestamp: string;
+  signature: string;
+}
+
+export type RequestCheck = { ok: true } | { ok: false; message: string };
+
+function checkTimestamp(timestamp: string, nowMs: number): RequestCheck & { ts: number } {
+  const ts = Number(timestamp);
   if (!Number.isSafeInteger(ts)) {
-    return { ok: false, message: `${GATEWAY_HEADERS.timestamp} must be Unix milliseconds` };
+    return { ok: false, message: `${GATEWAY_HEADERS.timestamp} must be Unix milliseconds`, ts };
   }
   if (Math.abs(nowMs - ts) > REQUEST_MAX_SKEW_S * 1000) {
     return {
       ok: false,
       message: `${GATEWAY_HEADERS.timestamp} is more than ${REQUEST_MAX_SKEW_S} s from server time; fix the gateway clock`,
+      ts,
     };
   }
-  if (
-    !verifyCanonical(
-      requestProof(input.method, input.path, ts, input.body),
-      input.signature,
-      gatewayPublicKey,
-    )
-  ) {
-    return { ok: false, message: `${GATEWAY_HEADERS.signature} does not verify with the enrolled key` };
-  }
+  return { ok: true, ts };
+}
+
+const BAD_SIGNATURE = `${GATEWAY_HEADERS.signature} does not verify with the enrolled key`;
+
+export function verifyGatewayRequest(
+  input: SignedRequest,
+  gatewayPublicKey: KeyObject | string,
+  nowMs = Date.now(),
+): RequestCheck {
+  const t = checkTimestamp(input.timestamp, nowMs);
+  if (!t.ok) return { ok: false, message: t.message };
+  const proof = requestProof(input.method, input.path, t.ts, bodySha256(input.body));
+  if (!verifyCanonical(proof, input.signature, gatewayPublicKey))
+    return { ok: false, message: BAD_SIGNATURE };
+  return { ok: true };
+}
+
+/**
+ * verifyGatewayRequest with the body's SHA-256 and the Ed25519 check run on libuv's thread pool
+ * (WebCrypto digest, crypto.verify with a callback): for a 55 kB telemetry batch that is ~0.3 ms
+ * the event loop spends storing other batches instead.
+ */
+export async function verifyGatewayRequestAsync(
+  input: SignedRequest,
+  gatewayPublicKey: KeyObject | string,
+  nowMs = Date.now(),
+): Promise<RequestCheck> {
+  const t = checkTimestamp(input.timestamp, nowMs);
+  if (!t.ok) return { ok: false, message: t.message };
+  const bytes = typeof input.body === 'string' ? Buffer.from(input.body, 'utf8') : input.body;
+  const digest = Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex');
+  const proof = requestProof(input.method, input.path, t.ts, digest);
+  if (!(await verifyCanonicalAsync(proof, input.signature, gatewayPublicKey)))
+    return { ok: false, message: BAD_SIGNATURE };
   return { ok: true };
 }
 
