@@ -251,6 +251,10 @@ export const events = sqliteTable(
   ],
 );
 
+/**
+ * A WITHOUT ROWID table since migration 0001 (hand-written: drizzle cannot declare it). A change
+ * to this table needs a hand-written migration too, or drizzle-kit's table rebuild drops it.
+ */
 export const rollups = sqliteTable(
   'rollups',
   {
