@@ -280,6 +280,8 @@ interface CaseResult {
   /** Baseline wire limit ÷ measured baseline cycle. */
   baselineEfficiency: number;
   cpuMsPer1kReadings: number;
+  /** Share of that CPU time spent in the kernel (system time). */
+  systemCpuShare: number;
   allocKBPer1kReadings: number;
   /** Heap still in use after a GC at the end, minus at the start: a leak shows here. */
   heapRetainedKB: number;
@@ -346,7 +348,7 @@ async function runCase(baud: number): Promise<CaseResult> {
     globalThis.gc?.();
     const heapUsed0 = getHeapStatistics().used_heap_size;
     const end = warm + cycles * values;
-    const { cpuMs, allocBytes } = await cpuAndAlloc(() => until(end));
+    const { cpuMs, systemMs, allocBytes } = await cpuAndAlloc(() => until(end));
     const measuredReadings = readingAt.length - warm;
     const elapsed = readingAt[end - 1]! - readingAt[warm - 1]!;
     // The requests whose answers gave the measured readings: those sent after the warm-up's last
@@ -432,6 +434,7 @@ async function runCase(baud: number): Promise<CaseResult> {
       speedupCeiling: baselineWireMs / bestPlanMs,
       baselineEfficiency: baselineWireMs / baselineCycleMs,
       cpuMsPer1kReadings: cpuMs * per1k,
+      systemCpuShare: systemMs / Math.max(1e-9, cpuMs),
       allocKBPer1kReadings: (allocBytes / 1024) * per1k,
       heapRetainedKB: Math.max(0, heapRetained) / 1024,
       rssMB: process.memoryUsage().rss / 2 ** 20,
@@ -445,7 +448,9 @@ async function runCase(baud: number): Promise<CaseResult> {
 }
 
 /** CPU time and JS-heap bytes allocated by `run`, from process.cpuUsage and v8.GCProfiler. */
-async function cpuAndAlloc(run: () => Promise<void>): Promise<{ cpuMs: number; allocBytes: number }> {
+async function cpuAndAlloc(
+  run: () => Promise<void>,
+): Promise<{ cpuMs: number; systemMs: number; allocBytes: number }> {
   globalThis.gc?.();
   const gc = new GCProfiler();
   const heap0 = getHeapStatistics().used_heap_size;
@@ -458,7 +463,11 @@ async function cpuAndAlloc(run: () => Promise<void>): Promise<{ cpuMs: number; a
   for (const s of gc.stop()?.statistics ?? []) {
     freed += s.beforeGC.heapStatistics.usedHeapSize - s.afterGC.heapStatistics.usedHeapSize;
   }
-  return { cpuMs: (cpu.user + cpu.system) / 1000, allocBytes: heap1 - heap0 + freed };
+  return {
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    systemMs: cpu.system / 1000,
+    allocBytes: heap1 - heap0 + freed,
+  };
 }
 
 /**
@@ -550,6 +559,7 @@ if (json) {
         reads: Number(r.reads.toFixed(1)),
         values: r.values,
         cpuMsPer1kReadings: Number(r.cpuMsPer1kReadings.toFixed(1)),
+        systemCpuShare: Number(r.systemCpuShare.toFixed(2)),
         allocKBPer1kReadings: Number(r.allocKBPer1kReadings.toFixed(0)),
         heapRetainedKB: Number(r.heapRetainedKB.toFixed(1)),
         rssMB: Number(r.rssMB.toFixed(1)),
@@ -615,7 +625,7 @@ if (json) {
   for (const r of rows) process.stdout.write(`${line(r)}\n`);
   for (const r of results) {
     process.stdout.write(
-      `${r.baud}: learned turnaround ${r.turnaroundMs[0].toFixed(1)}–${r.turnaroundMs[1].toFixed(1)} ms (simulated mean 25); baseline at ${(r.baselineEfficiency * 100).toFixed(1)} % of its own wire limit; faults engine ${r.faults.engine}, bare loop ${r.faults.bare}, baseline ${r.faults.baseline}, requests the simulator ignored as too early ${r.faults.tooEarly}\n`,
+      `${r.baud}: learned turnaround ${r.turnaroundMs[0].toFixed(1)}–${r.turnaroundMs[1].toFixed(1)} ms (simulated mean 25); baseline at ${(r.baselineEfficiency * 100).toFixed(1)} % of its own wire limit; CPU ${(r.systemCpuShare * 100).toFixed(0)} % system time; faults engine ${r.faults.engine}, bare loop ${r.faults.bare}, baseline ${r.faults.baseline}, requests the simulator ignored as too early ${r.faults.tooEarly}\n`,
     );
   }
   process.stdout.write(
