@@ -8,10 +8,21 @@
 //
 // Cases: idle; load (a process churning memory, plus a simulated fieldbus streaming 50,000
 // readings/s through the agent's IPC socket into an agent process); os-floor (cyclictest where
-// installed, and a plain Node timer-lateness loop). Flags: --json, --quick (10,000 events),
-// --events <n>. The same file runs the helper processes (--role churn|agent|fieldbus).
+// installed, and a plain Node timer-lateness loop); alloc (heap bytes per frame on rt's hot path,
+// in process, see src/rt/hot-path-alloc.ts). Flags: --json, --quick (10,000 events), --events <n>.
+//
+// Scheduling (where `chrt` works, as root here and with LimitRTPRIO on the Pi): rt runs under
+// SCHED_FIFO 80 as its systemd unit does. The observer, i.e. this process with the bench wire bus
+// (it stands in for the relay contact and a scope on a Pi) and, for the radio input, the socat pty
+// relay it starts (on a Pi the UART is in the kernel), runs under SCHED_FIFO 70, below rt, so that
+// what is timed is rt and not the observer's own wait for a core. `--observer fifo,other` (the
+// default where permitted) then repeats the UDP input with the observer under the normal policy
+// (cases idle-observer-normal, load-observer-normal), so nothing is hidden. The load helpers
+// always run under the normal policy. `--rt-node-options "<flags>"` passes V8 flags to rt (default:
+// the unit's NODE_OPTIONS, see RT_NODE_OPTIONS); `--rt-cpu <n>` pins rt with taskset.
+// The same file runs the helper processes (--role churn|agent|fieldbus).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +37,15 @@ import {
 import { stringify } from 'yaml';
 import { ptyPair, stopChild } from '../integration/rt-harness.ts';
 import { connectAgent, createIpcServer } from '../src/ipc/index.ts';
+import { measureHotPathAlloc } from '../src/rt/hot-path-alloc.ts';
 import { pointOnApproach, TEST_INTERSECTION_ID, TEST_KEYS, testPreemptionDoc } from '../src/rt/testing.ts';
+
+/** V8 flags of the rt process: what systemd/brana-rt.service puts on its ExecStart line. */
+const RT_NODE_OPTIONS = '--expose-gc --max-semi-space-size=4 --single-threaded-gc';
+const OBSERVER_FIFO_PRIORITY = 70;
+const RT_FIFO_PRIORITY = 80;
+/** The test contact's debounce inside rt (rt-loop.ts opens it with debounceMs: 20). */
+const TEST_CONTACT_DEBOUNCE_MS = 20;
 
 const SELF = fileURLToPath(import.meta.url);
 const BIN = join(dirname(SELF), '..', 'bin', 'brana-firmware.mjs');
@@ -72,11 +91,13 @@ async function roleChurn(): Promise<void> {
 async function roleAgent(socketPath: string): Promise<void> {
   let records = 0;
   let unexpected = 0;
+  let rtStatus: Record<string, number> | undefined;
   await createIpcServer({
     socketPath,
     onBatch: async (batch) => {
       records += batch.length;
       for (const { record: r } of batch) {
+        if (r.kind === 'status' && r.counters !== undefined && 'gcCount' in r.counters) rtStatus = r.counters;
         // Anything but the expected assert/release pairs explains a missed event; show a few.
         if (r.kind === 'event' && r.type === 'preemption.ready') process.stdout.write('rt-ready\n');
         if (r.kind === 'event' && /rejected|ignored|fault|expired/.test(r.type) && unexpected++ < 10) {
@@ -88,6 +109,8 @@ async function roleAgent(socketPath: string): Promise<void> {
   process.stdout.write('ready\n');
   process.on('SIGTERM', () => {
     process.stderr.write(`agent: ${records} records\n`);
+    // rt's last status record (every 5 s): its GC pauses, for the benchmark's table.
+    if (rtStatus !== undefined) process.stdout.write(`rt-status ${JSON.stringify(rtStatus)}\n`);
     process.exit(0);
   });
 }
@@ -180,11 +203,28 @@ async function nodeTimerFloor(n: number): Promise<Figures & { source: string }> 
 // ---------------------------------------------------------------------------------------------
 // The rt measurement
 
+/** True while this process (the observer) runs under SCHED_FIFO: helpers are then started normal. */
+let observerFifo = false;
+
+function setObserverPolicy(fifo: boolean): void {
+  const pid = String(process.pid);
+  const r = spawnSync(
+    'chrt',
+    fifo ? ['-a', '-f', '-p', String(OBSERVER_FIFO_PRIORITY), pid] : ['-a', '-o', '-p', '0', pid],
+  );
+  if (r.status !== 0) throw new Error(`chrt could not set the observer's policy: ${r.stderr}`);
+  observerFifo = fifo;
+}
+
 function spawnRole(role: string, ...rest: string[]): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', SELF, '--role', role, ...rest], {
+  const node = [process.execPath, '--import', 'tsx', SELF, '--role', role, ...rest];
+  // The load helpers run under the normal policy whatever the observer's policy is.
+  return spawn(observerFifo ? 'chrt' : node[0]!, observerFifo ? ['-o', '0', ...node] : node.slice(1), {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
 }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function waitReady(child: ChildProcess, word = 'ready'): Promise<void> {
   await new Promise<void>((resolve, reject) => {
@@ -197,12 +237,29 @@ async function waitReady(child: ChildProcess, word = 'ready'): Promise<void> {
 
 type Input = 'udp' | 'radio' | 'gpio';
 
+interface RtOptions {
+  policy: 'fifo' | 'other';
+  nodeOptions: string[];
+  cpu: string | undefined;
+}
+
+interface RtResult extends Figures {
+  stamp: Figures;
+  /** The edge stamps, ms after the input (for the GPIO figure without the debounce). */
+  stampSamples: number[];
+  missed: number;
+  violations: number;
+  /** rt's own counters from its last status record (GC pauses, cycle lateness). */
+  rtStatus: Record<string, number> | undefined;
+}
+
 async function measureRt(
   caseName: 'idle' | 'load',
   input: Input,
   events: number,
-  policy: 'fifo' | 'other',
-): Promise<Figures & { stamp: Figures; missed: number; violations: number }> {
+  rtOptions: RtOptions,
+): Promise<RtResult> {
+  const { policy } = rtOptions;
   const dir = mkdtempSync(join(tmpdir(), 'brana-rt-bench-'));
   const helpers: ChildProcess[] = [];
   const wires = await WireServer.listen({ path: join(dir, 'wires.sock') });
@@ -218,6 +275,10 @@ async function measureRt(
   const agentSock = join(dir, 'agent.sock');
   const agent = spawnRole('agent', '--socket', agentSock);
   helpers.push(agent);
+  let agentOut = '';
+  agent.stdout?.on('data', (d: Buffer) => {
+    agentOut += d.toString();
+  });
   await waitReady(agent);
   if (caseName === 'load') {
     helpers.push(spawnRole('churn'));
@@ -246,14 +307,25 @@ async function measureRt(
   const rtReady = waitReady(agent, 'rt-ready');
   // The production unit runs rt with SCHED_FIFO 80 (systemd/brana-rt.service); so does the bench
   // where the machine permits it (`--policy other` to compare).
-  const rtArgs = [BIN, 'rt', '--config', configFile, '--agent-socket', agentSock, '--no-hw-watchdog'];
-  const rt = spawn(
-    policy === 'fifo' ? 'chrt' : process.execPath,
-    policy === 'fifo' ? ['-f', '80', process.execPath, ...rtArgs] : rtArgs,
-    {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
+  const rtCommand = [
+    ...(rtOptions.cpu === undefined ? [] : ['taskset', '-c', rtOptions.cpu]),
+    'chrt',
+    ...(policy === 'fifo' ? ['-f', String(RT_FIFO_PRIORITY)] : ['-o', '0']),
+    process.execPath,
+    ...rtOptions.nodeOptions,
+    BIN,
+    'rt',
+    '--config',
+    configFile,
+    '--agent-socket',
+    agentSock,
+    '--no-hw-watchdog',
+  ];
+  // `--rt-stdout <file>` keeps what rt prints on stdout (e.g. with --rt-node-options --trace-gc).
+  const rtStdout = argValue('--rt-stdout');
+  const rt = spawn(rtCommand[0]!, rtCommand.slice(1), {
+    stdio: ['ignore', rtStdout === undefined ? 'ignore' : openSync(rtStdout, 'a'), 'pipe'],
+  });
   let rtErr = '';
   rt.stderr?.on('data', (d: Buffer) => {
     rtErr += d.toString();
@@ -269,11 +341,18 @@ async function measureRt(
     ]);
     const link: FrameLink | undefined =
       input === 'udp' ? udpLink(port) : radio ? await serialLink(radio.b) : undefined;
+    let result: Omit<RtResult, 'rtStatus'>;
     try {
-      return await drive(caseName, input, events, rt, () => rtErr, link, wires, model);
+      result = await drive(caseName, input, events, rt, () => rtErr, link, wires, model);
     } finally {
       await link?.close();
     }
+    // rt sends its counters every 5 s: wait for one that covers the whole run.
+    await sleep(5500);
+    await stopChild(agent, 3000);
+    const line = agentOut.split('\n').find((l) => l.startsWith('rt-status '));
+    const rtStatus = line === undefined ? undefined : (JSON.parse(line.slice(10)) as Record<string, number>);
+    return { ...result, rtStatus };
   } finally {
     process.off('exit', killRt);
     await stopChild(rt, 3000);
@@ -293,7 +372,7 @@ async function drive(
   link: FrameLink | undefined,
   wires: WireServer,
   model: TrafficControllerModel,
-): Promise<Figures & { stamp: Figures; missed: number; violations: number }> {
+): Promise<Omit<RtResult, 'rtStatus'>> {
   if (rt.exitCode !== null) throw new Error(`rt exited: ${rtErr()}`);
   const vehicles = Array.from(
     { length: 200 },
@@ -319,7 +398,12 @@ async function drive(
   let level = 0;
   // Warm up: 2,000 events not counted (JIT, socket buffers); 200 for the slow GPIO contact.
   const warmup = input === 'gpio' ? 200 : 2000;
+  // The observer's own garbage (signing, promises) is collected between events, every 32nd, so
+  // that its young-generation collections fall outside the timed spans (it stands in for a scope);
+  // rt gets no such help. Needs --expose-gc, which `npm run bench` passes.
+  const observerGc = (globalThis as { gc?: (o?: { type: 'minor' | 'major' }) => void }).gc;
   for (let i = 0; n < events; i++) {
+    if (i % 32 === 0) observerGc?.({ type: 'minor' });
     const want = level === 0 ? 1 : 0;
     // A request comes from the next vehicle; the cancel from the vehicle that holds the approach.
     if (want === 1) owner = vehicles[i % vehicles.length]!;
@@ -357,7 +441,13 @@ async function drive(
     }
   }
   const violations = model.violations.length;
-  return { ...figures(observed), stamp: figures(stamped), missed, violations };
+  return {
+    ...figures(observed),
+    stamp: figures(stamped),
+    stampSamples: Array.from(stamped.subarray(0, n)),
+    missed,
+    violations,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -371,12 +461,20 @@ async function main(): Promise<void> {
   if (role === 'fieldbus') return roleFieldbus(argValue('--socket')!, Number(argValue('--rate') ?? 50_000));
 
   const only = argValue('--case');
-  const policy = (argValue('--policy') ?? (fifoPermitted() ? 'fifo' : 'other')) as 'fifo' | 'other';
+  const permitted = fifoPermitted();
+  const policy = (argValue('--policy') ?? (permitted ? 'fifo' : 'other')) as 'fifo' | 'other';
+  const observers = (argValue('--observer') ?? (permitted ? 'fifo,other' : 'other')).split(',') as (
+    | 'fifo'
+    | 'other'
+  )[];
+  const rtNodeOptions = (argValue('--rt-node-options') ?? RT_NODE_OPTIONS).split(' ').filter((x) => x !== '');
+  const rtOptions: RtOptions = { policy, nodeOptions: rtNodeOptions, cpu: argValue('--rt-cpu') };
   // Signals end the run through process.exit, so the 'exit' handlers stop the rt child.
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
   const json = args.includes('--json');
-  const events = Number(argValue('--events') ?? (args.includes('--quick') ? 10_000 : 100_000));
-  const gpioEvents = Number(argValue('--gpio-events') ?? (args.includes('--quick') ? 1000 : 5000));
+  const quick = args.includes('--quick');
+  const events = Number(argValue('--events') ?? (quick ? 10_000 : 100_000));
+  const gpioEvents = Number(argValue('--gpio-events') ?? (quick ? 1000 : 5000));
   const inputs = (argValue('--input') ?? 'udp,radio,gpio').split(',') as Input[];
   const inputNote: Record<Input, string> = {
     udp: 'UDP in',
@@ -385,50 +483,115 @@ async function main(): Promise<void> {
   };
   const rows: { case: string; note: string; f: Figures }[] = [];
   const out: Record<string, unknown>[] = [];
+  const rtNote = `rt ${policy === 'fifo' ? `SCHED_FIFO ${RT_FIFO_PRIORITY}` : 'SCHED_OTHER'}${rtOptions.cpu === undefined ? '' : ` on CPU ${rtOptions.cpu}`}${rtNodeOptions.length > 0 ? ` ${rtNodeOptions.join(' ')}` : ''}`;
+
+  if (only === undefined || only === 'alloc') {
+    const a = await measureHotPathAlloc();
+    out.push({
+      bench: 'rt-latency',
+      case: 'alloc',
+      unit: 'bytes',
+      frames: a.frames,
+      allocBytesPerEvent: a.allocBytesPerEvent,
+      verifyBytesPerEvent: a.verifyBytesPerEvent,
+      rtBytesPerEvent: a.rtBytesPerEvent,
+      withDrainBytesPerEvent: a.withDrainBytesPerEvent,
+    });
+    if (!json) {
+      process.stdout.write(
+        `alloc (in process, ${a.frames} frames): hot path ${a.allocBytesPerEvent.toFixed(1)} B/frame, of which Ed25519 verify ${a.verifyBytesPerEvent.toFixed(1)}, rt ${a.rtBytesPerEvent.toFixed(1)}; with the next cycles turning events into agent records ${a.withDrainBytesPerEvent.toFixed(1)} B/frame\n`,
+      );
+    }
+  }
 
   const cyc = cyclictestFloor();
   if (cyc) {
     rows.push({ case: 'os-floor', note: cyc.source, f: cyc });
     out.push({ bench: 'rt-latency', case: 'os-floor', unit: 'ms', source: 'cyclictest', ...pick(cyc) });
   }
-  const nodeFloor = await nodeTimerFloor(args.includes('--quick') ? 2000 : 10_000);
-  rows.push({ case: 'os-floor', note: nodeFloor.source, f: nodeFloor });
-  out.push({ bench: 'rt-latency', case: 'os-floor', unit: 'ms', source: 'node-timer', ...pick(nodeFloor) });
 
-  for (const input of inputs) {
-    for (const c of ['idle', 'load'] as const) {
-      if (only !== undefined && only !== c) continue;
-      const r = await measureRt(c, input, input === 'gpio' ? gpioEvents : events, policy);
-      const load = c === 'load' ? ' + memory churn + 50k readings/s fieldbus→agent IPC' : '';
-      const pol = policy === 'fifo' ? 'rt SCHED_FIFO 80' : 'rt SCHED_OTHER';
-      // The issue's cases `idle` and `load` are the UDP input; the other inputs get their own names.
-      const name = input === 'udp' ? c : `${c}-${input}`;
-      rows.push({
-        case: name,
-        note: `${pol}${load}; ${inputNote[input]} → relay edge received by harness; missed ${r.missed}; violations ${r.violations}`,
-        f: r,
-      });
-      rows.push({
-        case: name,
-        note: `  same events, ${inputNote[input]} → relay write inside rt (edge stamp)`,
-        f: r.stamp,
-      });
-      out.push({
-        bench: 'rt-latency',
-        case: name,
-        input,
-        unit: 'ms',
-        policy,
-        ...pick(r),
-        stampP50: r.stamp.p50,
-        stampP99: r.stamp.p99,
-        stampP999: r.stamp.p999,
-        stampMax: r.stamp.max,
-        missed: r.missed,
-        violations: r.violations,
-      });
+  for (const [oi, observer] of observers.entries()) {
+    setObserverPolicy(observer === 'fifo');
+    const observerNote =
+      observer === 'fifo' ? `observer SCHED_FIFO ${OBSERVER_FIFO_PRIORITY}` : 'observer SCHED_OTHER';
+    const nodeFloor = await nodeTimerFloor(quick ? 2000 : 10_000);
+    rows.push({ case: 'os-floor', note: `${nodeFloor.source}, ${observerNote}`, f: nodeFloor });
+    out.push({
+      bench: 'rt-latency',
+      case: 'os-floor',
+      unit: 'ms',
+      source: 'node-timer',
+      observer,
+      ...pick(nodeFloor),
+    });
+    // The first observer policy measures every input; the others repeat the UDP input.
+    const suffix = oi === 0 ? '' : `-observer-${observer === 'fifo' ? 'fifo' : 'normal'}`;
+    for (const input of oi === 0 ? inputs : inputs.filter((i) => i === 'udp')) {
+      for (const c of ['idle', 'load'] as const) {
+        if (only !== undefined && only !== c) continue;
+        const r = await measureRt(c, input, input === 'gpio' ? gpioEvents : events, rtOptions);
+        const load = c === 'load' ? ' + memory churn + 50k readings/s fieldbus→agent IPC' : '';
+        // The issue's cases `idle` and `load` are the UDP input; the other inputs get their own names.
+        const name = `${input === 'udp' ? c : `${c}-${input}`}${suffix}`;
+        const st = r.rtStatus;
+        const gcNote =
+          st === undefined
+            ? 'rt status not received'
+            : `rt GC: ${st.gcCount} pauses, max ${fmtMs(st.gcMaxMs)} ms (mark-compact ${st.gcMajorCount}, max ${fmtMs(st.gcMajorMaxMs)} ms); cycle timer max late ${fmtMs(st.maxCycleLateMs)} ms`;
+        rows.push({
+          case: name,
+          note: `${rtNote}${load}; ${observerNote}; ${inputNote[input]} → relay edge received by harness; missed ${r.missed}; violations ${r.violations}`,
+          f: r,
+        });
+        rows.push({
+          case: name,
+          note: `  same events, ${inputNote[input]} → relay write inside rt (edge stamp); ${gcNote}`,
+          f: r.stamp,
+        });
+        const debounce =
+          input === 'gpio' ? figures(r.stampSamples.map((x) => x - TEST_CONTACT_DEBOUNCE_MS)) : undefined;
+        if (debounce !== undefined) {
+          rows.push({ case: name, note: '  same events, edge stamp minus the 20 ms debounce', f: debounce });
+        }
+        out.push({
+          bench: 'rt-latency',
+          case: name,
+          input,
+          unit: 'ms',
+          policy,
+          observer,
+          rtNodeOptions: rtNodeOptions.join(' '),
+          ...(rtOptions.cpu === undefined ? {} : { rtCpu: rtOptions.cpu }),
+          ...pick(r),
+          stampP50: r.stamp.p50,
+          stampP99: r.stamp.p99,
+          stampP999: r.stamp.p999,
+          stampMax: r.stamp.max,
+          ...(debounce === undefined
+            ? {}
+            : {
+                stampMinusDebounceP50: debounce.p50,
+                stampMinusDebounceP99: debounce.p99,
+                stampMinusDebounceP999: debounce.p999,
+                stampMinusDebounceMax: debounce.max,
+              }),
+          missed: r.missed,
+          violations: r.violations,
+          ...(st === undefined
+            ? {}
+            : {
+                rtGcCount: st.gcCount,
+                rtGcTotalMs: st.gcTotalMs,
+                rtGcMaxMs: st.gcMaxMs,
+                rtGcMajorCount: st.gcMajorCount,
+                rtGcMajorMaxMs: st.gcMajorMaxMs,
+                rtMaxCycleLateMs: st.maxCycleLateMs,
+              }),
+        });
+      }
     }
   }
+  if (observerFifo) setObserverPolicy(false);
 
   if (json) {
     for (const o of out) process.stdout.write(`${JSON.stringify(o)}\n`);
@@ -437,14 +600,16 @@ async function main(): Promise<void> {
   const fmt = (x: number) => x.toFixed(3).padStart(8);
   process.stdout.write('rt-latency (ms)\n');
   process.stdout.write(
-    `${'case'.padEnd(11)} ${'events'.padStart(8)} ${'p50'.padStart(8)} ${'p99'.padStart(8)} ${'p99.9'.padStart(8)} ${'max'.padStart(8)}  note\n`,
+    `${'case'.padEnd(22)} ${'events'.padStart(8)} ${'p50'.padStart(8)} ${'p99'.padStart(8)} ${'p99.9'.padStart(8)} ${'max'.padStart(8)}  note\n`,
   );
   for (const r of rows) {
     process.stdout.write(
-      `${r.case.padEnd(11)} ${String(r.f.events).padStart(8)} ${fmt(r.f.p50)} ${fmt(r.f.p99)} ${fmt(r.f.p999)} ${fmt(r.f.max)}  ${r.note}\n`,
+      `${r.case.padEnd(22)} ${String(r.f.events).padStart(8)} ${fmt(r.f.p50)} ${fmt(r.f.p99)} ${fmt(r.f.p999)} ${fmt(r.f.max)}  ${r.note}\n`,
     );
   }
 }
+
+const fmtMs = (x: number | undefined) => (x === undefined ? '?' : x.toFixed(2));
 
 function fifoPermitted(): boolean {
   return spawnSync('chrt', ['-f', '1', 'true']).status === 0;

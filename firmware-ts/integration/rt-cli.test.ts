@@ -38,10 +38,11 @@ describe('brana-firmware rt with a bad config', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
   }, 60_000);
 
-  it('rejects a config without a preemption section, and a bench backend without a socket', () => {
+  it('rejects a config with nothing for rt to run, and a bench backend without a socket', () => {
+    // Since the alarm unit runs in rt too, a config needs a preemption section, alarms or relays.
     expect(run({ name: 'x' })).toMatchObject({
       status: 2,
-      stderr: expect.stringMatching(/preemption: missing\. Fix:/),
+      stderr: expect.stringMatching(/nothing for rt to run \(no preemption, alarms or relays\)\. Fix:/),
     });
     const r = run({ name: 'x', preemption: testPreemptionDoc() });
     expect(r.status).toBe(2);

@@ -6,6 +6,7 @@
 // the loop allocates nothing per frame but what node:crypto's Ed25519 verify does (see
 // hot-path-alloc.test.ts). Events become agent records in the next cycle, after the outputs.
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { PerformanceObserver, constants as perfConstants, performance } from 'node:perf_hooks';
 import {
   type Catalogue,
   type DecodedFrame,
@@ -60,9 +61,20 @@ export interface RtStats {
   accepted: number;
   rejected: Record<RejectReason, number>;
   cycles: number;
-  /** Worst lateness of a cycle timer, ms. */
+  /** Worst lateness of a cycle timer since the self-test, ms. */
   maxCycleLateMs: number;
   eventsDropped: number;
+  /** Garbage-collection pauses of this process (V8 `gc` performance entries) since the self-test. */
+  gc: GcPauses;
+}
+
+export interface GcPauses {
+  count: number;
+  totalMs: number;
+  maxMs: number;
+  /** Mark-compact (old generation) collections and their longest pause. */
+  majorCount: number;
+  majorMaxMs: number;
 }
 
 interface Optical {
@@ -137,6 +149,10 @@ export class RtLoop {
   private lastStatusMs = 0;
   private cycles = 0;
   private maxCycleLateMs = 0;
+  private readonly gc: GcPauses = { count: 0, totalMs: 0, maxMs: 0, majorCount: 0, majorMaxMs: 0 };
+  private gcObserver: PerformanceObserver | undefined;
+  /** performance.now() of the self-test: GC pauses before it are not counted. */
+  private gcCountFromMs = Number.POSITIVE_INFINITY;
   private stopped = false;
   private readonly closers: (() => void | Promise<void>)[] = [];
   private readonly onRadioFrame = (buf: Buffer, off: number, f: DecodedFrame) =>
@@ -180,6 +196,7 @@ export class RtLoop {
       cycles: this.cycles,
       maxCycleLateMs: this.maxCycleLateMs,
       eventsDropped: this.o.events.stats().dropped + this.ring.dropped,
+      gc: { ...this.gc },
     };
   }
 
@@ -262,6 +279,22 @@ export class RtLoop {
       });
       udp.on('message', this.onDatagram);
     }
+    // GC pauses stop the loop like any other stall: counted for the status record and the bench.
+    this.gcObserver = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        if (e.startTime < this.gcCountFromMs) continue;
+        const g = this.gc;
+        g.count++;
+        g.totalMs += e.duration;
+        if (e.duration > g.maxMs) g.maxMs = e.duration;
+        const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind;
+        if (kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) {
+          g.majorCount++;
+          if (e.duration > g.majorMaxMs) g.majorMaxMs = e.duration;
+        }
+      }
+    });
+    this.gcObserver.observe({ entryTypes: ['gc'] });
     const clock = this.o.clock;
     const period = c.heartbeat.periodMs;
     this.nextCycleMs = clock.monotonicMs() + period;
@@ -276,6 +309,12 @@ export class RtLoop {
       if (rb !== undefined && rb.read() !== 0)
         stuck.push(`${rb.name} (approach ${this.ids[i]}) reads closed`);
     });
+    // Start the service with the start-up garbage (module loading, config parsing) collected, so
+    // that the first old-generation collection comes late, when it comes (needs node --expose-gc).
+    (globalThis as { gc?: () => void }).gc?.();
+    // GC pauses and cycle lateness are counted from here on: the start is no part of the service.
+    this.gcCountFromMs = performance.now();
+    this.maxCycleLateMs = 0;
     this.feed(
       stuck.length === 0
         ? { kind: 'selfTest', ok: true }
@@ -495,11 +534,13 @@ export class RtLoop {
   private record(e: RtEventSlot): AgentRecord {
     const type = EVENT_TYPES[e.type];
     const approach = e.approach < 0 ? 'system' : (this.ids[e.approach] ?? e.approach);
-    const base = { kind: 'event' as const, type, atMs: e.atMs };
+    const atMs = e.atMs;
     switch (e.type) {
       case 'rejected':
         return {
-          ...base,
+          kind: 'event',
+          type,
+          atMs,
           safety: true,
           severity: 'warning',
           data:
@@ -515,7 +556,9 @@ export class RtLoop {
         };
       case 'asserted':
         return {
-          ...base,
+          kind: 'event',
+          type,
+          atMs,
           safety: true,
           severity: 'info',
           data: {
@@ -526,26 +569,39 @@ export class RtLoop {
         };
       case 'released':
         return {
-          ...base,
+          kind: 'event',
+          type,
+          atMs,
           safety: true,
           severity: 'info',
           data: { approach, vehicle: this.vehicleName(e.vehicle), reason: e.reason },
         };
       case 'fault':
-        return { ...base, safety: true, severity: 'critical', data: { approach, reason: e.detail } };
+        return {
+          kind: 'event',
+          type,
+          atMs,
+          safety: true,
+          severity: 'critical',
+          data: { approach, reason: e.detail },
+        };
       case 'ready':
-        return { ...base, safety: true, severity: 'info', data: {} };
+        return { kind: 'event', type, atMs, safety: true, severity: 'info', data: {} };
       case 'armed':
       case 'expired':
         return {
-          ...base,
+          kind: 'event',
+          type,
+          atMs,
           safety: false,
           severity: 'info',
           data: { approach, vehicle: this.vehicleName(e.vehicle) },
         };
       case 'ignored':
         return {
-          ...base,
+          kind: 'event',
+          type,
+          atMs,
           safety: false,
           severity: 'info',
           data: { approach, vehicle: this.vehicleName(e.vehicle), reason: e.reason },
@@ -560,6 +616,11 @@ export class RtLoop {
       maxCycleLateMs: this.maxCycleLateMs,
       eventsDropped: this.o.events.stats().dropped + this.ring.dropped,
       framesDecoded: this.radioDecoder.counts.frames + this.udpDecoder.counts.frames,
+      gcCount: this.gc.count,
+      gcTotalMs: this.gc.totalMs,
+      gcMaxMs: this.gc.maxMs,
+      gcMajorCount: this.gc.majorCount,
+      gcMajorMaxMs: this.gc.majorMaxMs,
     };
     for (const [k, v] of Object.entries(this.checks.rejected)) counters[`rejected.${k}`] = v;
     this.o.events.emit({ kind: 'status', atMs: this.o.clock.nowMs(), counters });
@@ -580,6 +641,7 @@ export class RtLoop {
       }
     }
     this.udp?.close();
+    this.gcObserver?.disconnect();
     this.drainEvents();
     for (const c of this.closers) await c();
     for (const l of [
