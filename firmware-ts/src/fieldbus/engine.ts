@@ -28,7 +28,13 @@ import {
   rearmOnce,
 } from './poll-schedule.ts';
 import { intervalStep } from './quarter-hours.ts';
-import { type LineCost, planReadsByCost, type ReadBlock, responseDataBytes } from './read-planner.ts';
+import {
+  type LineCost,
+  planReads,
+  planReadsByCost,
+  type ReadBlock,
+  responseDataBytes,
+} from './read-planner.ts';
 import type { DeviceState, FieldbusRecord, FieldbusSink, ReadingRecord } from './records.ts';
 import { emptyState, type FieldbusState } from './state-file.ts';
 import type { DeviceTiming, PollClass, PollPoint, ReadLimits } from './types.ts';
@@ -62,7 +68,9 @@ export interface EngineBus {
   maxInFlight: number;
   /**
    * One character on the wire, ms (RTU: 11 bits at the baud, `charTimeMs`). Weighs a hole read
-   * through against one more request. Default 0: bytes cost nothing next to a round trip (TCP).
+   * through against one more request (`planReadsByCost`). Unset (TCP): the profile's fixed
+   * `gapFill` rule (`planReads`), since a Modbus TCP gateway may have a slow RTU line behind it
+   * whose bytes the engine cannot see.
    */
   charMs?: number;
   /** Opens (or reopens, by the same stable path or address) the connection. */
@@ -438,11 +446,11 @@ export class FieldbusEngine {
     const key = classes.join('+');
     let plan = d.plans.get(key);
     if (!plan) {
-      plan = planReadsByCost(
-        d.points.filter((p) => classes.includes(p.poll)),
-        d.spec.profile.bus,
-        this.#lineCost(bus, d),
-      );
+      const points = d.points.filter((p) => classes.includes(p.poll));
+      plan =
+        bus.spec.charMs === undefined
+          ? planReads(points, d.spec.profile.bus)
+          : planReadsByCost(points, d.spec.profile.bus, this.#lineCost(bus, d));
       d.plans.set(key, plan);
     }
     return plan;

@@ -118,8 +118,8 @@ export function planReads<P extends PollPoint>(points: readonly P[], limits: Rea
 /**
  * What a read costs on the line, for weighing a hole read through against one more transaction.
  * RTU: `charMs` = one 11-bit character at the baud, `perReadMs` = 2·t3.5 + the device's
- * turnaround (DESIGN.md: T = (13 + 2N)·t_char + 2·t3.5 + turnaround). TCP: `charMs` ≈ 0 and
- * `perReadMs` the round trip, so a readable hole is always worth reading through.
+ * turnaround (DESIGN.md: T = (13 + 2N)·t_char + 2·t3.5 + turnaround). With `charMs` 0 (a native
+ * TCP device) a readable hole is always worth reading through.
  */
 export interface LineCost {
   charMs: number;
