@@ -497,11 +497,9 @@ async function main(): Promise<void> {
       rtBytesPerEvent: a.rtBytesPerEvent,
       withDrainBytesPerEvent: a.withDrainBytesPerEvent,
     });
-    if (!json) {
-      process.stdout.write(
-        `alloc (in process, ${a.frames} frames): hot path ${a.allocBytesPerEvent.toFixed(1)} B/frame, of which Ed25519 verify ${a.verifyBytesPerEvent.toFixed(1)}, rt ${a.rtBytesPerEvent.toFixed(1)}; with the next cycles turning events into agent records ${a.withDrainBytesPerEvent.toFixed(1)} B/frame\n`,
-      );
-    }
+    (json ? process.stderr : process.stdout).write(
+      `alloc (in process, ${a.frames} frames): hot path ${a.allocBytesPerEvent.toFixed(1)} B/frame, of which Ed25519 verify ${a.verifyBytesPerEvent.toFixed(1)}, rt ${a.rtBytesPerEvent.toFixed(1)}; with the next cycles turning events into agent records ${a.withDrainBytesPerEvent.toFixed(1)} B/frame\n`,
+    );
   }
 
   const cyc = cyclictestFloor();
@@ -593,17 +591,16 @@ async function main(): Promise<void> {
   }
   if (observerFifo) setObserverPolicy(false);
 
-  if (json) {
-    for (const o of out) process.stdout.write(`${JSON.stringify(o)}\n`);
-    return;
-  }
+  // With --json the JSON lines go to stdout and the table to stderr, so one run gives both.
+  if (json) for (const o of out) process.stdout.write(`${JSON.stringify(o)}\n`);
+  const table = json ? process.stderr : process.stdout;
   const fmt = (x: number) => x.toFixed(3).padStart(8);
-  process.stdout.write('rt-latency (ms)\n');
-  process.stdout.write(
+  table.write('rt-latency (ms)\n');
+  table.write(
     `${'case'.padEnd(22)} ${'events'.padStart(8)} ${'p50'.padStart(8)} ${'p99'.padStart(8)} ${'p99.9'.padStart(8)} ${'max'.padStart(8)}  note\n`,
   );
   for (const r of rows) {
-    process.stdout.write(
+    table.write(
       `${r.case.padEnd(22)} ${String(r.f.events).padStart(8)} ${fmt(r.f.p50)} ${fmt(r.f.p99)} ${fmt(r.f.p999)} ${fmt(r.f.max)}  ${r.note}\n`,
     );
   }

@@ -315,6 +315,8 @@ export class RtLoop {
     // GC pauses and cycle lateness are counted from here on: the start is no part of the service.
     this.gcCountFromMs = performance.now();
     this.maxCycleLateMs = 0;
+    // The cycle delayed by the collection above is not counted either.
+    this.nextCycleMs = Number.POSITIVE_INFINITY;
     this.feed(
       stuck.length === 0
         ? { kind: 'selfTest', ok: true }
