@@ -25,6 +25,9 @@ const ROWS = BATCH * BATCHES;
 /** Readings per second of wall time and per second of this process's CPU time. */
 function rawRate(dir: string, name: string): { rate: number; cpuRate: number } {
   const db = openFleetDatabase(join(dir, `raw-${name}.db`));
+  // As on the server's connection, where a worker thread checkpoints (src/db/checkpointer.ts): no
+  // automatic checkpoint inside the timed transaction either.
+  db.sqlite.pragma('wal_autocheckpoint = 0');
   const insert = db.sqlite.prepare(
     'INSERT INTO readings (gateway_num, boot_epoch, seq, channel_id, ts, value, quality) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );

@@ -11,6 +11,7 @@ import { createUser, type Role } from './auth/users.ts';
 import { firmwareConfigValidator } from './configs/firmware.ts';
 import type { ConfigValidator } from './configs/index.ts';
 import { type FleetBusEvents, type FleetContext, type Logger, silentLogger } from './context.ts';
+import { startCheckpointer } from './db/checkpointer.ts';
 import { DEFAULT_DB_PATH, type FleetDatabase, type FleetDb, openFleetDatabase } from './db/index.ts';
 import { serverKeys } from './db/schema.ts';
 import { type ClaimTokenInput, type CreatedClaimToken, createClaimToken } from './devices/claims.ts';
@@ -123,6 +124,9 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
     ...(options.log ? { log: options.log } : {}),
   });
   const { app } = createFleetApp(fleet, options.app);
+  const checkpointer = startCheckpointer(database, {
+    onError: (error) => fleet.log.error('WAL checkpoint failed', { error }),
+  });
   const upgrades = new Map<string, UpgradeHandler>();
   upgrades.set(GATEWAY_WS_PATH, (req, socket, head) => fleet.hub.handleUpgrade(req, socket, head));
   options.mount?.(app, fleet, upgrades);
@@ -135,6 +139,7 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
       s.once('error', reject);
     });
   } catch (cause) {
+    await checkpointer.stop();
     database.close();
     const code = (cause as NodeJS.ErrnoException).code;
     throw new StartupError(
@@ -189,6 +194,7 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
       fleet.rollouts.close();
       server.closeAllConnections?.();
       await new Promise<void>((r) => server.close(() => r()));
+      await checkpointer.stop();
       database.close();
     },
   };

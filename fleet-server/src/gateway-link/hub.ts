@@ -67,6 +67,8 @@ export class GatewayHub {
   private readonly sweep: NodeJS.Timeout;
   private ctx: FleetContext | null = null;
   private readonly desiredText = new WeakMap<SignedConfigDocument, string>();
+  /** The TCP socket under each WebSocket (ws writes its frames to the socket given at upgrade). */
+  private readonly sockets = new WeakMap<WebSocket, Duplex>();
 
   constructor(options: HubOptions = {}) {
     this.heartbeatS = options.heartbeatS ?? 20;
@@ -92,7 +94,10 @@ export class GatewayHub {
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, req));
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      this.sockets.set(ws, socket);
+      this.wss.emit('connection', ws, req);
+    });
   }
 
   isOnline(gatewayId: string): boolean {
@@ -346,6 +351,7 @@ export class GatewayHub {
     ctx.telemetry
       .ingestGrouped(s.gatewayNum, msg, ctx.now())
       .then((ack) => {
+        this.corkUntilNextTick(s.ws);
         this.send(s.ws, {
           type: 'ack',
           ...(msg.batchId === undefined ? {} : { batchId: msg.batchId }),
@@ -363,6 +369,17 @@ export class GatewayHub {
       // Not acked (or failed after the ack): a gateway keeps unacked records in its journal and
       // sends them again.
       .catch((err: unknown) => this.messageFailed(ctx, s, msg.type, err));
+  }
+
+  /**
+   * The acks of one group commit are sent in the same turn; a gateway draining its journal has
+   * several batches in each, and corked they leave in one write instead of one system call each.
+   */
+  private corkUntilNextTick(ws: WebSocket): void {
+    const socket = this.sockets.get(ws);
+    if (!socket || socket.writableCorked > 0) return;
+    socket.cork();
+    process.nextTick(() => socket.uncork());
   }
 
   /** Logs a message the server could not process and tells the gateway to resend it later. */
