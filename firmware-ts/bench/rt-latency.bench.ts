@@ -41,7 +41,7 @@ import { measureHotPathAlloc } from '../src/rt/hot-path-alloc.ts';
 import { pointOnApproach, TEST_INTERSECTION_ID, TEST_KEYS, testPreemptionDoc } from '../src/rt/testing.ts';
 
 /** V8 flags of the rt process: what systemd/brana-rt.service puts on its ExecStart line. */
-const RT_NODE_OPTIONS = '--expose-gc --max-semi-space-size=4 --single-threaded-gc';
+const RT_NODE_OPTIONS = '--expose-gc --max-semi-space-size=4';
 const OBSERVER_FIFO_PRIORITY = 70;
 const RT_FIFO_PRIORITY = 80;
 /** The test contact's debounce inside rt (rt-loop.ts opens it with debounceMs: 20). */
