@@ -202,16 +202,19 @@ export class TelemetryStore {
   }
 
   /**
-   * Like ingest, but batches that arrive in the same turn of the event loop (several gateways,
+   * Like ingest, but batches that arrive within two turns of the event loop (several gateways,
    * or one gateway with batches in flight) share one commit. The promise resolves only after that
-   * commit, so an ack still means stored. A commit cost about a third of a 500-reading batch.
+   * commit, so an ack still means stored.
    */
   ingestGrouped(gatewayNum: number, batch: IngestBatch, now = Date.now()): Promise<TelemetryAck> {
     return new Promise((resolve, reject) => {
       this.pending.push({ gatewayNum, batch, now, resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
-        setImmediate(() => this.flush());
+        // Two turns, not one: batches whose bytes are still arriving when the first batch is
+        // parsed (a gateway with several in flight, other HTTP posts) join the same commit;
+        // that took about a quarter of the commits out of the ingest benchmark.
+        setImmediate(() => setImmediate(() => this.flush()));
       }
     });
   }
