@@ -49,7 +49,9 @@ cd /opt/brana
 
 # The service account the units run as; gpio and dialout for the relays, inputs and RS-485 adapters.
 id brana >/dev/null 2>&1 || useradd --system --user-group --home-dir /var/lib/brana --shell /usr/sbin/nologin brana
-for g in gpio dialout; do getent group "$g" >/dev/null && usermod -a -G "$g" brana; done
+for g in gpio dialout; do
+  if getent group "$g" >/dev/null; then usermod -a -G "$g" brana; fi
+done
 ln -sf /opt/brana/gateway/bin/brana-gateway.mjs /usr/bin/brana-gateway
 ln -sf /opt/brana/firmware-ts/bin/brana-firmware.mjs /usr/bin/brana-firmware
 
@@ -63,6 +65,12 @@ done
 systemctl daemon-reload
 systemctl enable ${GATEWAY_UNITS.join(' ')}
 systemctl start brana.target
+
+# The claim token now lives in ${AGENT_CONFIG_PATH} only: scrub it from the card's FAT partition,
+# which anyone holding the card can read (cloud-init does not read user-data again for this instance).
+for f in /boot/firmware/user-data /boot/user-data; do
+  if [ -f "$f" ]; then sed -E -i 's/brc_[A-Za-z0-9_-]{32}/brc_used-see-etc-brana/' "$f"; fi
+done
 echo "brana-firstboot: done $(date -Is)"
 `;
 

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,6 +80,15 @@ describe('sd-card boot files', () => {
     for (const unit of GATEWAY_UNITS) expect(script.content).toContain(unit);
     expect(script.content).toContain('systemctl enable');
     expect(script.content).toContain('systemctl start brana.target');
+    const scrub = /sed -E -i '([^']+)' "\$f"/.exec(script.content);
+    expect(scrub).not.toBeNull();
+    // The script is valid POSIX shell (dash is /bin/sh on Raspberry Pi OS).
+    const syntax = spawnSync('sh', ['-n'], { input: script.content, encoding: 'utf8' });
+    expect(syntax.status, syntax.stderr).toBe(0);
+    // Its token scrub really removes the token from user-data.
+    const scrubbed = spawnSync('sed', ['-E', scrub![1]!], { input: userDataText, encoding: 'utf8' });
+    expect(scrubbed.stdout).toContain('brc_used-see-etc-brana');
+    expect(scrubbed.stdout).not.toContain(CLAIM);
     expect(files.get('/etc/brana/install.env')!.content).toContain("BRANA_SOURCE_REF='v0.1.0'");
     expect(files.get('/etc/brana/board')!.content).toBe('pi5 raspberry-pi-5\n');
     expect(ud.runcmd).toContainEqual(['/usr/local/lib/brana/firstboot.sh']);

@@ -293,7 +293,7 @@ async function pollDevices(
           result: 'answer',
           value,
           unitOfValue: p.unit,
-          detail: `${p.key} = ${value ?? 'n/a'}${p.unit ? ` ${p.unit}` : ''} in ${ms} ms`,
+          detail: `${p.key} = ${typeof value === 'number' ? Number(value.toFixed(3)) : (value ?? 'n/a')}${p.unit ? ` ${p.unit}` : ''} in ${ms} ms`,
         });
       } catch (err) {
         if (err instanceof ModbusTimeoutError) {
