@@ -39,6 +39,6 @@ export {
 export { RtConfigError, RtStartError } from './errors.ts';
 export { type FrameInput, RtEventRing, type RtEventSlot, type RtEventType } from './event-ring.ts';
 export { agentEventSink, type EventSink, type EventSinkStats, RingEventSink } from './event-sink.ts';
-export { RtLoop, type RtLoopOptions, type RtStats } from './rt-loop.ts';
+export { type GcPauses, RtLoop, type RtLoopOptions, type RtStats } from './rt-loop.ts';
 export { StrobeClassifier, type StrobeClassSpec } from './strobe-classifier.ts';
 export { HardwareWatchdog, type Notifier, systemdNotifier, watchdogIntervalMs } from './watchdog.ts';
