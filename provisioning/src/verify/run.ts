@@ -186,7 +186,9 @@ async function pulseOutputs(
         out.write(0);
         let released = true;
         if (rb) released = await waitFor(rb, 0, o.settleMs, o.signal);
-        if (!rb)
+        if (o.signal?.aborted) {
+          results.push({ ...c, result: 'skipped', detail: 'interrupted during its pulse; switched off' });
+        } else if (!rb)
           results.push({
             ...c,
             result: 'pulsed',
