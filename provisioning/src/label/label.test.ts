@@ -39,6 +39,14 @@ describe('gateway label', () => {
     expect(texts).toContain('ZŠ Komenského <hlavní> & "spol."');
     expect(texts).toContain('zs-komenskeho-01');
     expect(texts).toContain(`claim ${CLAIM.slice(0, 8)}…`);
+    // A line longer than the 31 mm beside the QR code is squeezed to fit; a short one is not.
+    const urlText = (doc.svg.g[1].text as Record<string, string>[]).find((t) =>
+      t['#text']?.includes('/console/'),
+    )!;
+    expect(urlText.textLength).toBe('31');
+    expect(
+      (doc.svg.g[1].text as Record<string, string>[]).find((t) => t['#text'] === 'gw_AbC123')!.textLength,
+    ).toBeUndefined();
     // The claim token itself is never on the label.
     expect(label.svg).not.toContain(CLAIM);
   });

@@ -7,6 +7,7 @@ import { redact } from '../validate/index.ts';
 
 /** The web console's base path on the fleet server (fleet-server's DEFAULT_CONSOLE_BASE). */
 export const CONSOLE_BASE = '/console';
+const TEXT_WIDTH_MM = 31;
 
 export interface LabelInput {
   serverUrl: string;
@@ -81,7 +82,12 @@ export function renderLabel(input: LabelInput): Label {
   let y = 6;
   const text = lines
     .map((l) => {
-      const el = `<text x="29" y="${y.toFixed(1)}" font-size="${l.size}"${l.weight ? ` font-weight="${l.weight}"` : ''}>${escapeXml(l.text)}</text>`;
+      // Text beside the QR has 31 mm; a longer line (~0.6 em per character) is squeezed to fit.
+      const fit =
+        l.text.length * l.size * 0.6 > TEXT_WIDTH_MM
+          ? ` textLength="${TEXT_WIDTH_MM}" lengthAdjust="spacingAndGlyphs"`
+          : '';
+      const el = `<text x="29" y="${y.toFixed(1)}" font-size="${l.size}"${l.weight ? ` font-weight="${l.weight}"` : ''}${fit}>${escapeXml(l.text)}</text>`;
       y += l.size + 2;
       return el;
     })
