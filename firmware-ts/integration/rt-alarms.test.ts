@@ -60,11 +60,11 @@ describe('brana-firmware rt with alarms and relays only', () => {
         ],
       }),
     );
-    const child = spawn(
-      process.execPath,
-      [BIN, 'rt', '--config', configFile, '--agent-socket', join(dir, 'agent.sock'), '--no-hw-watchdog'],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
+    // The agent socket comes from the environment, as the systemd units pass it.
+    const child = spawn(process.execPath, [BIN, 'rt', '--config', configFile, '--no-hw-watchdog'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, BRANA_AGENT_SOCKET: join(dir, 'agent.sock') },
+    });
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => {
       stderr += d.toString();

@@ -2,7 +2,7 @@
 // catalogue (path and fix for each error, exit 2), opens the buses and pulse inputs, and sends
 // readings, quarter hours and status to the agent (or stdout as JSON lines) until SIGTERM/SIGINT.
 import { join } from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { agentSink, jsonLinesSink } from '../fieldbus/agent-records.ts';
 import { FieldbusConfigError } from '../fieldbus/errors.ts';
 import { startFieldbusProcess } from '../fieldbus/process.ts';
@@ -24,9 +24,11 @@ export function fieldbusCommand(): Command {
   return new Command('fieldbus')
     .description('poll the Modbus buses and S0 pulse inputs of the gateway config')
     .requiredOption('-c, --config <file>', 'gateway config (YAML or JSON) with buses, devices and pulses')
-    .option(
-      '--agent-socket <path>',
-      'Unix socket of the gateway agent; without it records go to stdout as JSON lines',
+    .addOption(
+      new Option(
+        '--agent-socket <path>',
+        'Unix socket of the gateway agent; without it records go to stdout as JSON lines',
+      ).env('BRANA_AGENT_SOCKET'),
     )
     .option(
       '--state-file <path>',

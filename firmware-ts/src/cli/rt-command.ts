@@ -2,7 +2,7 @@
 // opens the GPIO backend, the radio and UDP inputs and the event sink, and runs the rt loop (the
 // config's preemption section) and the alarm unit (its alarms and relays) until SIGTERM/SIGINT,
 // when it switches every output off.
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { AlarmUnit, compileAlarmRules } from '../alarms/index.ts';
 import { NodeSerialPort, RealClock, type SerialPort } from '../hal/index.ts';
 import { connectAgent } from '../ipc/index.ts';
@@ -28,9 +28,11 @@ export function rtCommand(): Command {
       '-c, --config <file>',
       'gateway config (YAML or JSON) with a preemption section, alarms or relays',
     )
-    .option(
-      '--agent-socket <path>',
-      'Unix socket of the gateway agent; without it events go to stdout as JSON lines',
+    .addOption(
+      new Option(
+        '--agent-socket <path>',
+        'Unix socket of the gateway agent; without it events go to stdout as JSON lines',
+      ).env('BRANA_AGENT_SOCKET'),
     )
     .option('--bench-socket <path>', 'bench wire bus socket (overrides hardware.gpio.benchSocket)')
     .option('--no-hw-watchdog', 'do not open /dev/watchdog even where present')

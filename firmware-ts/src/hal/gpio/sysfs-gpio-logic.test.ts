@@ -130,9 +130,24 @@ describe('SysfsGpio', () => {
     expect(r.sysfs.exported.has(BASE + IN)).toBe(false);
   });
 
+  it('takes a line by its board-profile name ("GPIO17", any case) as well as by its BCM number', async () => {
+    const r = rig();
+    const out = await r.gpio.openOutput('GPIO17');
+    expect(r.sysfs.exported.has(BASE + 17)).toBe(true);
+    await expect(r.gpio.openOutput(17)).rejects.toThrow(/already open as an output/);
+    await out.close();
+    const input = await r.gpio.openInput('gpio4');
+    expect(r.sysfs.directions.get(BASE + 4)).toBe('in');
+    await input.close();
+    const bare = await r.gpio.openInput('22');
+    expect(r.sysfs.exported.has(BASE + 22)).toBe(true);
+    await bare.close();
+  });
+
   it('refuses a wire name, an offset outside the SoC, a second user of an output, and a refused export', async () => {
     const r = rig();
     await expect(r.gpio.openInput('door')).rejects.toThrow(HalConfigError);
+    await expect(r.gpio.openInput('GPIO58')).rejects.toThrow(/BCM offsets 0-57/);
     await expect(r.gpio.openOutput(99)).rejects.toThrow(/BCM offsets 0-57.*Fix: use the BCM number/);
     const first = await r.gpio.openOutput(5);
     await expect(r.gpio.openOutput(5)).rejects.toThrow(

@@ -95,14 +95,17 @@ export class SysfsGpio implements GpioBackend {
   }
 
   #number(line: number | string): number {
-    if (typeof line !== 'number' || !Number.isInteger(line) || line < 0 || line > 57) {
+    // Configs name lines as the board profiles do ("GPIO17"); a bare number is the BCM offset too.
+    const m = typeof line === 'string' ? /^(?:GPIO)?(\d{1,2})$/i.exec(line.trim()) : null;
+    const n = typeof line === 'number' ? line : m ? Number(m[1]) : Number.NaN;
+    if (!Number.isInteger(n) || n < 0 || n > 57) {
       throw new HalConfigError(
         'gpio.line',
-        `sysfs GPIO lines are BCM offsets 0-57, got ${JSON.stringify(line)}`,
-        'use the BCM number from the board profile (e.g. 17 for header pin 11)',
+        `sysfs GPIO lines are BCM offsets 0-57 ("GPIO17" or 17), got ${JSON.stringify(line)}`,
+        'use the BCM number from the board profile (e.g. GPIO17 for header pin 11)',
       );
     }
-    return this.gpioBase + line;
+    return this.gpioBase + n;
   }
 
   #acquire(n: number, name: string, mode: 'in' | 'out', direction: 'in' | 'high' | 'low'): OnoffGpio {
