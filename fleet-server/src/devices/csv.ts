@@ -1,5 +1,7 @@
 // A small RFC 4180 CSV reader (quoted fields, doubled quotes, CRLF or LF) for bulk pre-registration.
 // Errors carry the 1-based line and the character offset so a technician can find the spot in the file.
+// Exported as `@brana/fleet-server/csv`: brana-provision checks a file with the same reader before
+// it sends it.
 
 export class CsvError extends Error {
   readonly code = 'csv';
@@ -25,7 +27,8 @@ export function parseCsv(text: string): CsvRow[] {
   let field = '';
   let line = 1;
   let rowLine = 1;
-  let i = 0;
+  // A byte order mark from a spreadsheet export is not part of the first column's name.
+  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   let quoted = false;
   let fieldStarted = false;
   const endField = () => {

@@ -1,6 +1,7 @@
+import { formatCsv } from '@brana/fleet-server/csv';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkPreregistrationCsv, formatCsv, parseCsv } from './csv.ts';
+import { checkPreregistrationCsv, parseCsv } from './csv.ts';
 
 const field = fc.string({ unit: fc.constantFrom('a', 'Z', '1', ' ', ',', '"', '\n', '\r\n', ';', 'ř') });
 // A row of one empty field is written as "" so it is not a blank (skipped) line.

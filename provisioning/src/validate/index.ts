@@ -6,7 +6,6 @@ export {
   type CsvResult,
   type CsvRow,
   checkPreregistrationCsv,
-  formatCsv,
   PREREGISTRATION_COLUMNS,
   parseCsv,
 } from './csv.ts';
