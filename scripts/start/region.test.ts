@@ -238,6 +238,30 @@ describe('collector', () => {
     expect(s.rejections).toEqual({ signature: 1 });
   });
 
+  it('notices an alarm and its relay by site name', () => {
+    const c = new RegionCollector('/d', 1, () => 5_000);
+    c.gateway({
+      site: 'care-home',
+      kind: 'building',
+      state: 'online',
+      gatewayId: 'gw3',
+      runningVersion: 1,
+      desiredVersion: 1,
+      readingsPerS: 0,
+    });
+    c.telemetry(
+      'gw3',
+      [],
+      [
+        { bootEpoch: 1, seq: 1, ts: 5_000, kind: 'alarm.raised', data: { alarm: 'sos', alarmKind: 'sos' } },
+        { bootEpoch: 1, seq: 2, ts: 5_000, kind: 'relay.switched', data: { relay: 'alarm-light', on: true } },
+      ],
+    );
+    const notices = c.snapshot().notices.join('\n');
+    expect(notices).toMatch(/care-home: sos raised/);
+    expect(notices).toMatch(/care-home: relay alarm-light on/);
+  });
+
   it('reports readings per second per gateway over a sliding window', () => {
     let now = 1_000_000;
     const c = new RegionCollector('/d', 1, () => now);
