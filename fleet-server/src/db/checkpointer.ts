@@ -3,8 +3,9 @@
 // file and fsyncing it on the event loop, and cost about half of every telemetry group commit
 // (README, "Telemetry"). The worker checkpoints (PASSIVE: never blocks a writer) whenever the
 // server committed since its last look; should the WAL outgrow restartAtPages because commits
-// never leave a gap for a checkpoint to finish, one RESTART checkpoint makes the writer wait
-// (busy_timeout) once so the WAL starts over.
+// never leave a gap for a checkpoint to finish, a RESTART checkpoint makes the writer wait (at
+// most ~20 ms: the writer's transactions are BEGIN IMMEDIATE, which wait on busy_timeout) so
+// that the WAL starts over.
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { FleetDatabase } from './index.ts';
@@ -30,13 +31,25 @@ db.pragma('busy_timeout = 5000');
 // data_version changes when another connection commits; start unknown, so that what was
 // committed before this worker started is checkpointed too.
 let version = -1;
+let restartAfter = 0;
 const timer = setInterval(() => {
   try {
     const v = db.pragma('data_version', { simple: true });
     if (v === version) return;
     version = v;
     const [r] = db.pragma('wal_checkpoint(PASSIVE)');
-    if (r.log > workerData.restartAtPages && r.checkpointed < r.log) db.pragma('wal_checkpoint(RESTART)');
+    if (r.log > workerData.restartAtPages && r.checkpointed < r.log && Date.now() >= restartAfter) {
+      // RESTART holds the write lock while it waits for readers: wait only briefly, so that the
+      // server's writer (which waits for this lock) is never held up for long; when a reader
+      // (a backup, a shell) is in the way, try again later rather than at every look.
+      db.pragma('busy_timeout = 20');
+      try {
+        const [x] = db.pragma('wal_checkpoint(RESTART)');
+        if (x.busy) restartAfter = Date.now() + 5000;
+      } finally {
+        db.pragma('busy_timeout = 5000');
+      }
+    }
   } catch (error) {
     parentPort.postMessage({ error: String(error) });
   }

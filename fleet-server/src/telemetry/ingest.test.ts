@@ -253,6 +253,74 @@ describe('TelemetryStore.ingestGrouped', () => {
   });
 });
 
+describe('TelemetryStore and other connections', () => {
+  it('a failed batch that made a new channel leaves no reading of a later batch under its vanished id', async () => {
+    const g = nextGateway++;
+    const other = nextGateway++;
+    const fresh = (seq: number, channel: string): ReadingRecord => ({ ...reading(1, seq), channel });
+    const results = await Promise.allSettled([
+      telemetry.ingestGrouped(g, {
+        readings: [fresh(1, 'boiler.newPointKWh')],
+        events: [
+          {
+            bootEpoch: 1,
+            seq: 2,
+            ts: 2,
+            kind: 'fault',
+            severity: 'warning',
+            data: { n: 1n } as Record<string, unknown>,
+          },
+        ],
+      }),
+      telemetry.ingestGrouped(g, { readings: [fresh(3, 'boiler.newPointKWh')], events: [] }),
+    ]);
+    expect(results.map((r) => r.status)).toStrictEqual(['rejected', 'fulfilled']);
+    // Every stored reading points at a channel row of its own gateway.
+    const orphans = store.sqlite
+      .prepare(
+        `SELECT count(*) FROM readings r LEFT JOIN channels c ON c.id = r.channel_id
+         WHERE r.gateway_num IN (?, ?) AND (c.id IS NULL OR c.gateway_num != r.gateway_num)`,
+      )
+      .pluck()
+      .get(g, other);
+    expect(orphans).toBe(0);
+    // A channel made afterwards by another gateway does not inherit g's reading.
+    await telemetry.ingestGrouped(other, { readings: [fresh(1, 'school.otherKWh')], events: [] });
+    const underTheirChannel = store.sqlite
+      .prepare(
+        'SELECT count(*) FROM readings r JOIN channels c ON c.id = r.channel_id WHERE c.gateway_num = ?',
+      )
+      .pluck()
+      .get(other);
+    expect(underTheirChannel).toBe(1);
+  });
+
+  it('waits for another connection that holds the write lock instead of failing the batch', async () => {
+    // A second process takes the write lock for 300 ms (as a RESTART checkpoint or a backup may).
+    const { spawn } = await import('node:child_process');
+    const { createRequire } = await import('node:module');
+    const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+    const holder = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const D = require(${JSON.stringify(driver)}); const db = new D(${JSON.stringify(join(dir, 'fleet.db'))});
+         db.exec('BEGIN IMMEDIATE'); console.log('locked');
+         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300); db.exec('COMMIT'); db.close();`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()));
+    const g = nextGateway++;
+    const started = Date.now();
+    const ack = await telemetry.ingestGrouped(g, { readings: [reading(1, 1)], events: [] });
+    expect(ack.stored).toBe(1);
+    expect(Date.now() - started).toBeGreaterThan(50); // it did wait for the lock
+    expect(telemetry.ingest(g, { readings: [reading(1, 2)], events: [] }).stored).toBe(1);
+    await new Promise((r) => holder.once('exit', r));
+  });
+});
+
 describe('queries', () => {
   const now = Date.UTC(2026, 0, 5, 0, 0, 0);
   const gw = 'gw_querytest01';

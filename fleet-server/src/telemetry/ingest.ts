@@ -101,9 +101,11 @@ export class TelemetryStore {
   private readonly readingAt: Database.Statement;
   private readonly selectWatermarks: Database.Statement;
   private readonly channelCache = new Map<number, Map<string, ChannelRow>>();
-  private readonly ingestTx: (gatewayNum: number, batch: IngestBatch, now: number) => TelemetryAck;
-  private readonly groupTx: (jobs: readonly GroupJob[]) => TelemetryAck[];
-  private readonly groupTxSavepoints: (jobs: readonly GroupJob[]) => GroupOutcome[];
+  private readonly ingestTx: Database.Transaction<
+    (gatewayNum: number, batch: IngestBatch, now: number) => TelemetryAck
+  >;
+  private readonly groupTx: Database.Transaction<(jobs: readonly GroupJob[]) => TelemetryAck[]>;
+  private readonly groupTxSavepoints: Database.Transaction<(jobs: readonly GroupJob[]) => GroupOutcome[]>;
   private pending: GroupJob[] = [];
   private flushScheduled = false;
 
@@ -182,6 +184,9 @@ export class TelemetryStore {
           mergeQuarters(quarters, own);
           return { ok: true, ack };
         } catch (error) {
+          // A channel row this batch made is gone with its savepoint: later batches of the group
+          // must not reuse its cached id (nothing else would stop them storing readings under it).
+          this.channelCache.clear();
           return { ok: false, error };
         }
       });
@@ -194,7 +199,7 @@ export class TelemetryStore {
   /** Stores a batch in one transaction and returns the acks of every boot epoch it touched. */
   ingest(gatewayNum: number, batch: IngestBatch, now = Date.now()): TelemetryAck {
     try {
-      return this.ingestTx(gatewayNum, batch, now);
+      return this.ingestTx.immediate(gatewayNum, batch, now);
     } catch (error) {
       this.channelCache.clear(); // a channel row made by the rolled-back batch is gone again
       throw error;
@@ -224,7 +229,10 @@ export class TelemetryStore {
     const jobs = this.pending;
     this.pending = [];
     try {
-      const acks = this.groupTx(jobs);
+      // BEGIN IMMEDIATE: the transaction reads first (what is stored already) and then writes;
+      // a deferred one that meets another connection's write lock (the checkpoint worker's
+      // RESTART, a backup) at its first write fails at once, while IMMEDIATE waits busy_timeout.
+      const acks = this.groupTx.immediate(jobs);
       for (let i = 0; i < jobs.length; i++) jobs[i]!.resolve(acks[i]!);
       return;
     } catch (error) {
@@ -236,7 +244,7 @@ export class TelemetryStore {
     }
     let outcomes: GroupOutcome[];
     try {
-      outcomes = this.groupTxSavepoints(jobs);
+      outcomes = this.groupTxSavepoints.immediate(jobs);
     } catch (error) {
       // The commit itself failed (or the database is closed): nothing of the group is stored.
       this.channelCache.clear();
