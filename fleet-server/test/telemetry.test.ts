@@ -1,3 +1,4 @@
+import { Agent, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { GATEWAY_TELEMETRY_PATH, signGatewayRequest } from '../src/protocol/index.ts';
 import { SimulatedGateway } from '../src/sim/simulated-gateway.ts';
@@ -146,8 +147,34 @@ describe('telemetry body limit', () => {
       } as RequestInit);
       expect(chunked.status).toBe(413);
       expect(await chunked.json()).toMatchObject({ code: 'payload-too-large' });
+      // The connection that carried an oversized chunked body serves the next request at once.
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      const post = (payload: string, chunkedBody: boolean) =>
+        new Promise<number>((resolve, reject) => {
+          const h = {
+            'content-type': 'application/json',
+            ...signGatewayRequest(gw.gatewayId!, 'POST', GATEWAY_TELEMETRY_PATH, payload, gw.key.privateKey),
+          };
+          const req = request(
+            small.url + GATEWAY_TELEMETRY_PATH,
+            { method: 'POST', agent, headers: h },
+            (res) => {
+              res.resume();
+              res.on('end', () => resolve(res.statusCode ?? 0));
+            },
+          );
+          req.on('error', reject);
+          if (chunkedBody) for (let i = 0; i < payload.length; i += 500) req.write(payload.slice(i, i + 500));
+          req.end(chunkedBody ? undefined : payload);
+        });
+      expect(await post(body, true)).toBe(413);
+      const next = JSON.stringify({ readings: gw.nextReadings(2), events: [] });
+      const started = Date.now();
+      expect(await post(next, false)).toBe(200);
+      expect(Date.now() - started).toBeLessThan(5000);
+      agent.destroy();
       const stored = small.fleet.database.sqlite.prepare('SELECT count(*) FROM readings').pluck().get();
-      expect(stored).toBe(3);
+      expect(stored).toBe(5);
     } finally {
       await small.stop();
     }

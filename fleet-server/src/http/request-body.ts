@@ -30,8 +30,10 @@ export async function readBodyLimited(c: Context, maxBytes: number): Promise<Buf
       size += chunk.length;
       // A chunked body has no content-length to refuse up front.
       if (size > maxBytes) {
-        incoming.pause();
         done(new PayloadTooLargeError(maxBytes));
+        // Read the rest to nowhere: a paused request never ends, and its keep-alive connection
+        // would hang after the 413 until the server's request timeout.
+        incoming.resume();
       } else chunks.push(chunk);
     };
     const onEnd = () => done(null);
