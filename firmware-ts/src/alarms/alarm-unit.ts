@@ -124,6 +124,7 @@ export class AlarmUnit {
     const now = this.o.clock.monotonicMs();
     const r = step(this.rules, this.#state, input, now);
     this.#state = r.state;
+    const atMs = this.o.clock.nowMs();
     for (const c of r.commands) {
       const relay = this.rules.relays[c.relay];
       try {
@@ -135,13 +136,12 @@ export class AlarmUnit {
           type: 'relay.fault',
           safety: false,
           severity: 'warning',
-          atMs: this.o.clock.nowMs(),
+          atMs,
           data: { relay: relay?.name, on: c.on, error: (err as Error).message },
         });
       }
     }
     for (const e of r.events) {
-      const atMs = this.o.clock.nowMs();
       if (e.kind === 'relay.switched') {
         this.#stats.relaySwitches++;
         this.o.emit({

@@ -1,18 +1,11 @@
 // The rt loop's own bounded event queue: a ring of preallocated records that the hot path fills
 // field by field (no object per event). The loop's cycle turns them into agent records and hands
 // them to the EventSink after the outputs have been driven; a full ring drops and counts.
-import type { IgnoreReason, Priority, ReleaseReason } from './arbiter.ts';
+import type { ArbiterCommandKind, IgnoreReason, Priority, ReleaseReason } from './arbiter.ts';
 import type { RejectReason } from './checks.ts';
 
-export type RtEventType =
-  | 'rejected'
-  | 'armed'
-  | 'asserted'
-  | 'released'
-  | 'expired'
-  | 'ignored'
-  | 'ready'
-  | 'fault';
+/** The arbiter's event commands, and the checks' rejections. */
+export type RtEventType = 'rejected' | Exclude<ArbiterCommandKind, 'output'>;
 
 export type FrameInput = 'radio' | 'udp';
 
