@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { InvalidInputError } from '../errors.ts';
 import { type CreatedClaim, createClaims, FleetClient, importClaimsCsv } from '../fleet/index.ts';
 import { durationFlag, parseServerUrl } from '../validate/index.ts';
+import { serverFlag } from './server-flag.ts';
 
 interface ClaimOptions {
   server?: string;
@@ -22,9 +23,7 @@ interface ClaimOptions {
 const MAX_COUNT = 500;
 
 export function fleetClientFrom(o: { server?: string; token?: string; allowHttp?: boolean }): FleetClient {
-  const server = o.server ?? process.env.BRANA_FLEET_URL;
-  if (!server)
-    throw new InvalidInputError('--server', 'missing', 'pass --server <fleet URL> or set BRANA_FLEET_URL');
+  const server = serverFlag(o.server);
   const token = o.token ?? process.env.BRANA_FLEET_TOKEN;
   if (!token) {
     throw new InvalidInputError(

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { FileExistsError, InvalidInputError } from '../errors.ts';
 import { checkGatewayId, renderLabel } from '../label/index.ts';
 import { parseClaimToken, parseHostname, parseServerUrl } from '../validate/index.ts';
+import { serverFlag } from './server-flag.ts';
 
 interface LabelFlags {
   gateway: string;
@@ -31,13 +32,7 @@ export function registerLabel(program: Command): void {
       '\nExample:\n  brana-provision label --gateway gw_8f3kq… --site "ZŠ Komenského" --server https://fleet.example.org --out label.svg',
     )
     .action((o: LabelFlags) => {
-      const server = o.server ?? process.env.BRANA_FLEET_URL;
-      if (!server)
-        throw new InvalidInputError(
-          '--server',
-          'missing',
-          'pass --server <fleet URL> or set BRANA_FLEET_URL',
-        );
+      const server = serverFlag(o.server);
       const site = o.site.trim();
       if (site === '' || site.length > 80)
         throw new InvalidInputError(

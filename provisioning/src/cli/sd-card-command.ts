@@ -1,8 +1,8 @@
 // `brana-provision sd-card`: boot files for a gateway's first start. Secrets are never printed.
 import type { Command } from 'commander';
-import { InvalidInputError } from '../errors.ts';
 import { writeSdCard } from '../sd-card/index.ts';
 import { redact } from '../validate/index.ts';
+import { serverFlag } from './server-flag.ts';
 
 interface SdCardFlags {
   server?: string;
@@ -61,13 +61,7 @@ Example:
     --source https://git.example.org/brana.git#v0.1.0`,
     )
     .action((bootDir: string, o: SdCardFlags) => {
-      const server = o.server ?? process.env.BRANA_FLEET_URL;
-      if (!server)
-        throw new InvalidInputError(
-          '--server',
-          'missing',
-          'pass --server <fleet URL> or set BRANA_FLEET_URL',
-        );
+      const server = serverFlag(o.server);
       const source = o.source ?? process.env.BRANA_SOURCE;
       const progress = o.json ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
       const result = writeSdCard(
