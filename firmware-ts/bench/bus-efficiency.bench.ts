@@ -96,6 +96,18 @@ function everyPointFast(p: ModbusProfile): PollProfile {
   return { id: p.id, bus: p.bus, points: p.points.map((x) => ({ ...x, poll: 'fast' as const })) };
 }
 
+/** The eight devices as unit 1-8 on one bus, every point always due: the lane goes round them back to back, as fast as the line allows. */
+function benchDevices(): EngineDevice[] {
+  return profiles.map((p, i) => ({
+    name: `d${i + 1}`,
+    bus: 'bus',
+    unit: i + 1,
+    profile: everyPointFast(p),
+    pollFastMs: 1,
+    pollSlowMs: 1,
+  }));
+}
+
 /** Resolves once performance.now() reaches `atMs` (a timer alone may fire up to 1 ms early). */
 async function sleepUntil(atMs: number): Promise<void> {
   for (let wait = atMs - performance.now(); wait > 0; wait = atMs - performance.now()) {
@@ -311,15 +323,7 @@ async function runCase(baud: number): Promise<CaseResult> {
       charMs: charTimeMs(baud),
       open: async () => recording(await openMaster(path, baud, timeoutMs)),
     };
-    const devices: EngineDevice[] = profiles.map((p, i) => ({
-      name: `d${i + 1}`,
-      bus: 'bus',
-      unit: i + 1,
-      profile: everyPointFast(p),
-      // Always due: the lane goes round the devices back to back, as fast as the line allows.
-      pollFastMs: 1,
-      pollSlowMs: 1,
-    }));
+    const devices = benchDevices();
     // Time of every reading and how many requests had been sent by then. Stamped in the sink, as
     // the engine decodes each answer; waits below poll coarsely.
     const readingAt: number[] = [];
@@ -498,14 +502,7 @@ async function runCore(readings: number): Promise<{ cpuMsPer1k: number; allocKBP
         open: async () => client,
       },
     ],
-    profiles.map((p, i) => ({
-      name: `d${i + 1}`,
-      bus: 'bus',
-      unit: i + 1,
-      profile: everyPointFast(p),
-      pollFastMs: 1,
-      pollSlowMs: 1,
-    })),
+    benchDevices(),
     {
       clock,
       sink: {
