@@ -122,8 +122,8 @@ async function runRt(opts: RtOptions): Promise<void> {
         `${loop.udpPort === undefined ? '' : `, UDP port ${loop.udpPort}`}; self-test in ${p.timing.selfTestMs} ms\n`,
     );
   }
-  if (hasAlarms) alarms = await AlarmUnit.start({ config, gpio, clock, emit: (e) => events.emit(e) });
-  if (alarms !== undefined) {
+  if (hasAlarms) {
+    alarms = await AlarmUnit.start({ config, gpio, clock, emit: (e) => events.emit(e) });
     process.stderr.write(
       `brana-firmware rt: ${config.alarms.length} alarm input(s), ${config.relays.length} relay(s)` +
         `${channels.length > 0 ? `; rules compare ${channels.join(', ')}${opts.agentSocket === undefined ? ' (no agent socket: no readings arrive, those rules stay off)' : ''}` : ''}\n`,
