@@ -1,7 +1,10 @@
 // Ingest benchmark: readings per second stored through the HTTP and the WebSocket paths in batches
 // of 500 (load from a second process), against a raw better-sqlite3 prepared insert of the same
 // number of rows into the same table and indexes, in one transaction, in the same run.
-// Run: npm run bench -w @brana/fleet-server -- ingest [--json] [--quick] [--case http|ws]
+// Each case runs --rounds times (default 3, 1 with --quick), the raw insert and the path back to
+// back in every round; the figures are medians, and ratioToRaw is the median of the rounds' own
+// ratios (this machine is shared: a neighbour slows both halves of a round alike, not all rounds).
+// Run: npm run bench -w @brana/fleet-server -- ingest [--json] [--quick] [--case http|ws] [--rounds n]
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -18,9 +21,18 @@ const caseArg = process.argv.indexOf('--case');
 const cases = (['http', 'ws'] as const).filter(
   (c) => caseArg < 0 || process.argv[caseArg + 1]?.split(',').includes(c),
 );
+const roundsArg = process.argv.indexOf('--rounds');
+const ROUNDS = roundsArg >= 0 ? Number(process.argv[roundsArg + 1]) : quick ? 1 : 3;
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error('--rounds takes a whole number ≥ 1');
 const BATCH = 500;
 const BATCHES = quick ? 60 : 400;
 const ROWS = BATCH * BATCHES;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
 
 /** Readings per second of wall time and per second of this process's CPU time. */
 function rawRate(dir: string, name: string): { rate: number; cpuRate: number } {
@@ -48,9 +60,10 @@ function rawRate(dir: string, name: string): { rate: number; cpuRate: number } {
 async function pathRate(
   mode: 'http' | 'ws',
   dir: string,
+  round: number,
 ): Promise<{ rate: number; cpuRate: number; clientCpuS: number; serverCpuS: number }> {
   const server = await startFleetServer({
-    dbPath: join(dir, `${mode}.db`),
+    dbPath: join(dir, `${mode}-${round}.db`),
     port: 0,
     validateConfig: () => ({ ok: false, errors: [] }),
     app: { gatewayRateLimit: { perSecond: 1e6, burst: 1e6 } },
@@ -97,32 +110,45 @@ const dir = mkdtempSync(join(tmpdir(), 'brana-bench-ingest-'));
 try {
   const rows: Record<string, unknown>[] = [];
   for (const mode of cases) {
-    // Raw measured right next to each path so machine load affects both alike.
-    const raw = rawRate(dir, mode);
-    const { rate, cpuRate, clientCpuS, serverCpuS } = await pathRate(mode, dir);
+    const rounds: { raw: { rate: number; cpuRate: number }; path: Awaited<ReturnType<typeof pathRate>> }[] =
+      [];
+    for (let i = 0; i < ROUNDS; i++) {
+      // Raw measured right next to the path so machine load affects both alike.
+      const raw = rawRate(dir, `${mode}-${i}`);
+      rounds.push({ raw, path: await pathRate(mode, dir, i) });
+    }
+    const rate = median(rounds.map((r) => r.path.rate));
+    const rawRateMedian = median(rounds.map((r) => r.raw.rate));
+    const ratios = rounds.map((r) => r.path.rate / r.raw.rate);
+    const cpuRate = median(rounds.map((r) => r.path.cpuRate));
+    const rawCpuRate = median(rounds.map((r) => r.raw.cpuRate));
     rows.push({
       bench: 'ingest',
       case: mode,
       unit: 'readings/s',
       readings: ROWS,
       batchSize: BATCH,
+      rounds: ROUNDS,
       readingsPerS: Math.round(rate),
-      rawReadingsPerS: Math.round(raw.rate),
-      ratioToRaw: Number((rate / raw.rate).toFixed(3)),
-      // The same ratio on CPU time (server process vs the raw loop), which the neighbours on a
-      // shared machine barely move; and the load client's own CPU, spent on the same cores.
+      rawReadingsPerS: Math.round(rawRateMedian),
+      ratioToRaw: Number(median(ratios).toFixed(3)),
+      ratioMin: Number(Math.min(...ratios).toFixed(3)),
+      ratioMax: Number(Math.max(...ratios).toFixed(3)),
+      // The same ratio on CPU time (server process, all its threads, vs the raw loop), which the
+      // neighbours on a shared machine barely move; and the load client's own CPU, spent on the
+      // same cores.
       serverCpuReadingsPerS: Math.round(cpuRate),
-      rawCpuReadingsPerS: Math.round(raw.cpuRate),
-      cpuRatioToRaw: Number((cpuRate / raw.cpuRate).toFixed(3)),
-      serverCpuS: Number(serverCpuS.toFixed(2)),
-      clientCpuS: Number(clientCpuS.toFixed(2)),
+      rawCpuReadingsPerS: Math.round(rawCpuRate),
+      cpuRatioToRaw: Number((cpuRate / rawCpuRate).toFixed(3)),
+      serverCpuS: Number(median(rounds.map((r) => r.path.serverCpuS)).toFixed(2)),
+      clientCpuS: Number(median(rounds.map((r) => r.path.clientCpuS)).toFixed(2)),
       loadAverage: Number(loadavg()[0]!.toFixed(1)),
     });
   }
   if (json) for (const r of rows) process.stdout.write(`${JSON.stringify(r)}\n`);
   else {
     console.log(
-      `ingest: ${ROWS} readings in batches of ${BATCH} (load from a second process, 8 batches in flight)`,
+      `ingest: ${ROWS} readings in batches of ${BATCH} (load from a second process, 8 batches in flight), median of ${ROUNDS} round(s)`,
     );
     console.table(rows.map(({ bench: _b, unit: _u, ...r }) => r));
   }

@@ -8,7 +8,7 @@ import type { FleetDatabase, FleetDb } from './db/index.ts';
 import type { GatewayHub } from './gateway-link/hub.ts';
 import type { EventRecordInput, ReadingRecord } from './protocol/index.ts';
 import type { RolloutService } from './rollouts/service.ts';
-import type { TelemetryStore } from './telemetry/index.ts';
+import type { TelemetryDecoder, TelemetryStore } from './telemetry/index.ts';
 
 export interface Logger {
   info(msg: string, fields?: Record<string, unknown>): void;
@@ -31,6 +31,8 @@ export interface FleetContext {
   db: FleetDb;
   serverKey: { privateKey: KeyObject; publicKey: string };
   telemetry: TelemetryStore;
+  /** Checks and parses telemetry bodies off the event loop. */
+  decoder: TelemetryDecoder;
   rollouts: RolloutService;
   hub: GatewayHub;
   validateConfig: ConfigValidator;

@@ -27,7 +27,7 @@ import {
   publicKeyOf,
 } from './protocol/index.ts';
 import { RolloutService } from './rollouts/service.ts';
-import { TelemetryStore } from './telemetry/index.ts';
+import { TelemetryDecoder, TelemetryStore } from './telemetry/index.ts';
 
 export interface FleetServerOptions {
   /** SQLite file; default ./.brana/fleet.db (or BRANA_FLEET_DB). */
@@ -84,7 +84,14 @@ export function loadServerKey(db: FleetDb, now = Date.now()) {
 /** Everything except the listening socket: used by startFleetServer and by tests of the app alone. */
 export function createFleetContext(
   database: FleetDatabase,
-  options: { validateConfig: ConfigValidator; log?: Logger; heartbeatS?: number; now?: () => number },
+  options: {
+    validateConfig: ConfigValidator;
+    log?: Logger;
+    heartbeatS?: number;
+    now?: () => number;
+    /** Decode telemetry bodies on a worker thread (default true; see telemetry/batch-decoder.ts). */
+    decodeWorker?: boolean;
+  },
 ): FleetContext {
   const now = options.now ?? Date.now;
   const hub = new GatewayHub({ heartbeatS: options.heartbeatS ?? 20 });
@@ -103,6 +110,10 @@ export function createFleetContext(
     db: database.db,
     serverKey: loadServerKey(database.db, now()),
     telemetry: new TelemetryStore(database.sqlite),
+    decoder: new TelemetryDecoder({
+      worker: options.decodeWorker ?? true,
+      onError: (message) => log.error(message),
+    }),
     rollouts,
     hub,
     validateConfig: options.validateConfig,
@@ -124,6 +135,7 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
     ...(options.log ? { log: options.log } : {}),
   });
   const { app } = createFleetApp(fleet, options.app);
+  fleet.decoder.start();
   const checkpointer = startCheckpointer(database, {
     onError: (error) => fleet.log.error('WAL checkpoint failed', { error }),
   });
@@ -194,6 +206,7 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
       fleet.rollouts.close();
       server.closeAllConnections?.();
       await new Promise<void>((r) => server.close(() => r()));
+      await fleet.decoder.close();
       await checkpointer.stop();
       database.close();
     },

@@ -30,7 +30,6 @@ export {
   sha256Hex,
   signCanonical,
   verifyCanonical,
-  verifyCanonicalAsync,
 } from './keys.ts';
 export * from './messages.ts';
 export {
@@ -47,7 +46,6 @@ export {
   signServerProof,
   signSessionProof,
   verifyGatewayRequest,
-  verifyGatewayRequestAsync,
   verifyServerProof,
   verifySessionProof,
   type WireIssue,

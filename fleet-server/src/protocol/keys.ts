@@ -100,28 +100,6 @@ export function verifyCanonical(value: unknown, signature: string, publicKey: Ke
   }
 }
 
-/**
- * verifyCanonical with the Ed25519 check on libuv's thread pool instead of the event loop (a
- * server checks one per HTTP telemetry batch); never rejects.
- */
-export function verifyCanonicalAsync(
-  value: unknown,
-  signature: string,
-  publicKey: KeyObject | string,
-): Promise<boolean> {
-  let key: KeyObject;
-  let sig: Buffer;
-  try {
-    key = typeof publicKey === 'string' ? publicKeyFromBase64url(publicKey) : publicKey;
-    sig = decodeBase64url(signature, 64, 'signature');
-  } catch {
-    return Promise.resolve(false);
-  }
-  return new Promise((resolve) => {
-    verify(null, Buffer.from(canonicalJson(value), 'utf8'), key, sig, (error, ok) => resolve(!error && ok));
-  });
-}
-
 export function sha256Hex(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }

@@ -1,6 +1,7 @@
 // Telemetry: exactly-once ingest of readings and events, 15 min / 1 h / 1 day rollups, and the
 // queries the API and the console use.
-export { type IngestBatch, ROLLUP_BUCKETS_S, TelemetryStore } from './ingest.ts';
+export { type BodySignature, type Decoded, TelemetryDecoder, toReadings } from './batch-decoder.ts';
+export { type Arrival, type IngestBatch, ROLLUP_BUCKETS_S, TelemetryStore } from './ingest.ts';
 export {
   channelSeries,
   type EnergyInterval,

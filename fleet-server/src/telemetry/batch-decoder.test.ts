@@ -1,0 +1,172 @@
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { fastTelemetry } from '../protocol/fast-readings.ts';
+import {
+  GATEWAY_TELEMETRY_PATH,
+  generateEd25519KeyPair,
+  type ReadingRecord,
+  signGatewayRequest,
+} from '../protocol/index.ts';
+import { type BodySignature, decodeTelemetry, TelemetryDecoder, toReadings } from './batch-decoder.ts';
+
+const reading: fc.Arbitrary<ReadingRecord> = fc
+  .record(
+    {
+      bootEpoch: fc.integer({ min: 0, max: 2 ** 40 }),
+      seq: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+      ts: fc.integer({ min: 0, max: 4e12 }),
+      channel: fc.string({ minLength: 1, maxLength: 12 }),
+      value: fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constant(null)),
+      quality: fc.constantFrom('good', 'uncertain', 'bad'),
+      unit: fc.constantFrom('kWh', 'W', '', 'm³'),
+      kind: fc.constantFrom('counter', 'gauge', 'status'),
+    },
+    { requiredKeys: ['bootEpoch', 'seq', 'ts', 'channel', 'value', 'quality'] },
+  )
+  .map((r) => r as ReadingRecord);
+
+const bytes = (v: unknown) => Buffer.from(JSON.stringify(v), 'utf8');
+
+describe('decodeTelemetry', () => {
+  it('gives back exactly the records of a valid batch, through the columns', () => {
+    fc.assert(
+      fc.property(fc.array(reading, { maxLength: 60 }), fc.option(fc.string({ maxLength: 64 })), (rs, id) => {
+        const message = {
+          type: 'telemetry',
+          ...(id === null ? {} : { batchId: id }),
+          readings: rs,
+          events: [],
+        };
+        const d = decodeTelemetry(bytes(message), 'message');
+        expect(d.kind).toBe('readings');
+        if (d.kind !== 'readings') return;
+        // -0 goes through JSON as 0, as it does for JSON.parse
+        expect(toReadings(d.columns)).toEqual(JSON.parse(JSON.stringify(rs)));
+        expect(d.batchId).toBe(id === null ? undefined : id);
+      }),
+    );
+  });
+
+  it('takes a body as readings exactly when the event-loop fast path would, and hands back the rest', () => {
+    const body = fc.oneof(
+      fc.record({
+        readings: fc.array(fc.oneof(reading, fc.anything()), { maxLength: 4 }),
+        events: fc.constant([]),
+      }),
+      fc.record({ readings: fc.array(reading, { maxLength: 3 }), events: fc.constantFrom([], [{}]) }),
+      fc.anything(),
+    );
+    fc.assert(
+      fc.property(body, (b) => {
+        const text = JSON.stringify(b);
+        if (text === undefined) return;
+        const d = decodeTelemetry(Buffer.from(text), 'batch');
+        const fast = fastTelemetry(JSON.parse(text), 'batch');
+        expect(d.kind).toBe(fast ? 'readings' : 'other');
+        if (d.kind === 'readings') expect(toReadings(d.columns)).toEqual(fast!.readings);
+      }),
+    );
+  });
+
+  it('answers other for bytes that are not JSON, whatever they are', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (b) => {
+        const d = decodeTelemetry(b, 'batch');
+        expect(['readings', 'other']).toContain(d.kind);
+      }),
+    );
+    expect(decodeTelemetry(Buffer.from('{"readings": ['), 'batch').kind).toBe('other');
+  });
+
+  it('checks the signature before it reads the body', () => {
+    const key = generateEd25519KeyPair();
+    const now = 1_800_000_000_000;
+    const text = JSON.stringify({ readings: [], events: [] });
+    const h = signGatewayRequest('gw_1', 'POST', GATEWAY_TELEMETRY_PATH, text, key.privateKey, now);
+    const sig: BodySignature = {
+      method: 'POST',
+      path: GATEWAY_TELEMETRY_PATH,
+      timestamp: h['x-brana-timestamp']!,
+      signature: h['x-brana-signature']!,
+      publicKey: key.publicKey,
+      now,
+    };
+    expect(decodeTelemetry(Buffer.from(text), 'batch', sig).kind).toBe('readings');
+    // Not JSON and not signed: refused, not "other" (which would have the caller parse it).
+    const garbled = decodeTelemetry(Buffer.from(`${text}}`), 'batch', sig);
+    expect(garbled).toMatchObject({ kind: 'refused' });
+    const stale = decodeTelemetry(Buffer.from(text), 'batch', { ...sig, now: now + 3_600_000 });
+    expect(stale.kind === 'refused' && stale.message).toContain('gateway clock');
+    expect(decodeTelemetry(Buffer.from(text), 'batch', { ...sig, publicKey: 'not-a-key' }).kind).toBe(
+      'refused',
+    );
+    expect(decodeTelemetry(Buffer.from(text), 'batch', { ...sig, path: '/elsewhere' }).kind).toBe('refused');
+  });
+});
+
+describe('TelemetryDecoder', () => {
+  let decoder: TelemetryDecoder | undefined;
+  afterEach(async () => {
+    await decoder?.close();
+    decoder = undefined;
+  });
+
+  const batches = Array.from({ length: 40 }, (_, b) => ({
+    readings: Array.from({ length: 50 }, (_, i) => ({
+      bootEpoch: 3,
+      seq: b * 50 + i + 1,
+      ts: 1_700_000_000_000 + i,
+      channel: `m${i % 4}.powerW`,
+      value: i % 7 === 0 ? null : i * 1.5,
+      quality: i % 5 === 0 ? 'uncertain' : 'good',
+      ...(i % 3 === 0 ? { unit: 'W', kind: 'gauge' } : {}),
+    })),
+    events: [],
+  }));
+
+  async function untilOnWorker(d: TelemetryDecoder): Promise<void> {
+    await d.decode(bytes(batches[0]), 'batch');
+    for (let i = 0; i < 200 && !d.onWorker; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(d.onWorker).toBe(true);
+  }
+
+  it('decodes on its worker thread what the event loop would', async () => {
+    decoder = new TelemetryDecoder();
+    await untilOnWorker(decoder);
+    const results = await Promise.all(batches.map((b) => decoder!.decode(bytes(b), 'batch')));
+    results.forEach((d, i) => {
+      expect(d.kind).toBe('readings');
+      if (d.kind === 'readings') expect(toReadings(d.columns)).toEqual(batches[i]!.readings);
+    });
+    // A Buffer that is a view into a larger allocation: only its own bytes are decoded.
+    const inner = bytes(batches[1]);
+    const big = Buffer.concat([Buffer.from('xxxx'), inner, Buffer.from('yyyy')]);
+    const d = await decoder.decode(big.subarray(4, 4 + inner.length), 'batch');
+    expect(d.kind === 'readings' && toReadings(d.columns)).toEqual(batches[1]!.readings);
+    expect(decoder.pending).toBe(0);
+  });
+
+  it('decodes on the event loop what a dying worker held', async () => {
+    const errors: string[] = [];
+    decoder = new TelemetryDecoder({ onError: (m) => errors.push(m) });
+    await untilOnWorker(decoder);
+    const inFlight = batches.map((b) => decoder!.decode(bytes(b), 'batch'));
+    expect(decoder.pending).toBe(batches.length);
+    // The thread goes away with bodies in it (as on an out-of-memory abort).
+    await (decoder as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    const results = await Promise.all(inFlight);
+    results.forEach((d, i) => {
+      expect(d.kind === 'readings' && toReadings(d.columns)).toEqual(batches[i]!.readings);
+    });
+    expect(decoder.onWorker).toBe(false);
+    // The next body starts a new worker.
+    await untilOnWorker(decoder);
+  });
+
+  it('decodes on the event loop when told to', async () => {
+    decoder = new TelemetryDecoder({ worker: false });
+    const d = await decoder.decode(bytes(batches[2]), 'batch');
+    expect(d.kind === 'readings' && toReadings(d.columns)).toEqual(batches[2]!.readings);
+    expect(decoder.onWorker).toBe(false);
+  });
+});
