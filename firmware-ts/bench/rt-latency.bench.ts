@@ -8,8 +8,22 @@
 //
 // Cases: idle; load (a process churning memory, plus a simulated fieldbus streaming 50,000
 // readings/s through the agent's IPC socket into an agent process); os-floor (cyclictest where
-// installed, and a plain Node timer-lateness loop); alloc (heap bytes per frame on rt's hot path,
-// in process, see src/rt/hot-path-alloc.ts). Flags: --json, --quick (10,000 events), --events <n>.
+// installed, and a plain Node timer-lateness loop, both before the rt cases); alloc (heap bytes per
+// frame on rt's hot path, in process, see src/rt/hot-path-alloc.ts). Flags: --json, --quick
+// (10,000 events), --events <n>.
+//
+// OS floor during each rt case (where cyclictest is installed): a floor measured at another time
+// says little on a shared VM, so while each rt case (idle, load, idle-radio, ...) runs, from just
+// before its first (warm-up) event to just after its last, cyclictest runs in the background with
+// one measuring thread pinned to each CPU (-S), SCHED_FIFO 90 (above rt's 80, so rt cannot delay it;
+// it costs rt a few µs per wake-up), 1000 µs interval, histogram in µs, stopped with SIGINT. It is
+// the row "same window, cyclictest ... (OS floor during the case)" under the case, and in --json
+// the case's osFloorP99, osFloorMax (ms) and osFloorSource. If rt's max sits well above that
+// floor's max, the excess is rt's (or its path's); if the floor has a stall of the same size, the
+// machine (e.g. the hypervisor) stalled. It runs with --default-system: power management stays
+// as rt otherwise sees it (cyclictest would hold /dev/cpu_dma_latency at 0, which with a
+// haltpoll cpuidle keeps idle vCPUs polling). Where SCHED_FIFO is not permitted it runs under the
+// normal policy and its note says so.
 //
 // Scheduling (where `chrt` works, as root here and with LimitRTPRIO on the Pi): rt runs under
 // SCHED_FIFO 80 as its systemd unit does. The observer, i.e. this process with the bench wire bus
@@ -23,7 +37,7 @@
 // The same file runs the helper processes (--role churn|agent|fieldbus).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -44,6 +58,8 @@ import { pointOnApproach, TEST_INTERSECTION_ID, TEST_KEYS, testPreemptionDoc } f
 const RT_NODE_OPTIONS = '--expose-gc --max-semi-space-size=4';
 const OBSERVER_FIFO_PRIORITY = 70;
 const RT_FIFO_PRIORITY = 80;
+/** The concurrent OS floor's cyclictest threads: above rt, so that rt cannot delay them. */
+const OS_FLOOR_FIFO_PRIORITY = 90;
 /** The test contact's debounce inside rt (rt-loop.ts opens it with debounceMs: 20). */
 const TEST_CONTACT_DEBOUNCE_MS = 20;
 
@@ -150,27 +166,33 @@ async function roleFieldbus(socketPath: string, perS: number): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // OS floor
 
-function cyclictestFloor(): (Figures & { source: string }) | undefined {
-  const which = spawnSync('sh', ['-c', 'command -v cyclictest'], { encoding: 'utf8' });
-  if (which.status !== 0) return undefined;
-  const loops = args.includes('--quick') ? 10_000 : 50_000;
-  // 200 µs interval, one thread, histogram in µs; SCHED_FIFO 80 where permitted, else normal policy.
-  const base = ['-q', '-m', '-t', '1', '-i', '200', '-l', String(loops), '-h', '20000'];
-  let r = spawnSync('cyclictest', [...base, '-p', '80'], { encoding: 'utf8' });
-  let policy = 'SCHED_FIFO 80';
-  if (r.status !== 0) {
-    r = spawnSync('cyclictest', base, { encoding: 'utf8' });
-    policy = 'SCHED_OTHER';
-  }
+type Floor = Figures & { source: string };
+
+const cyclictestInstalled = () => spawnSync('sh', ['-c', 'command -v cyclictest']).status === 0;
+
+/**
+ * The summary cyclictest prints on exit with `-q -h <us>`: histogram lines `<µs> <count per
+ * thread>...` and `# Total:`, `# Max Latencies:`, `# Histogram Overflows:` with one field per
+ * thread. All threads are pooled; figures in ms. A quantile that falls among the overflows (past
+ * the histogram's end) is NaN; the caller reports the overflows.
+ */
+function parseCyclictest(stdout: string): (Figures & { overflows: number }) | undefined {
+  const fields = (line: string) => line.trim().split(/\s+/).map(Number);
   const counts: [number, number][] = [];
   let max = Number.NaN;
-  for (const line of r.stdout.split('\n')) {
-    const m = /^(\d{6})\s+(\d+)/.exec(line);
-    if (m) counts.push([Number(m[1]), Number(m[2])]);
-    const mx = /# Max Latencies:\s+(\d+)/.exec(line);
-    if (mx) max = Number(mx[1]);
+  let total = 0;
+  let overflows = 0;
+  for (const line of stdout.split('\n')) {
+    const h = /^(\d{6})\s+(\d[\d\s]*)$/.exec(line);
+    if (h) counts.push([Number(h[1]), fields(h[2]!).reduce((a, n) => a + n, 0)]);
+    const mx = /^# Max Latencies:\s+(\d[\d\s]*)$/.exec(line);
+    if (mx) max = Math.max(...fields(mx[1]!));
+    const t = /^# Total:\s+(\d[\d\s]*)$/.exec(line);
+    if (t) total = fields(t[1]!).reduce((a, n) => a + n, 0);
+    const o = /^# Histogram Overflows:\s+(\d[\d\s]*)$/.exec(line);
+    if (o) overflows = fields(o[1]!).reduce((a, n) => a + n, 0);
   }
-  const total = counts.reduce((a, [, n]) => a + n, 0);
+  if (total === 0) total = counts.reduce((a, [, n]) => a + n, 0) + overflows;
   if (total === 0) return undefined;
   const q = (p: number) => {
     let acc = 0;
@@ -180,13 +202,82 @@ function cyclictestFloor(): (Figures & { source: string }) | undefined {
     }
     return Number.NaN;
   };
+  return { events: total, p50: q(0.5), p99: q(0.99), p999: q(0.999), max: max / 1000, overflows };
+}
+
+function cyclictestFloor(): Floor | undefined {
+  if (!cyclictestInstalled()) return undefined;
+  const loops = args.includes('--quick') ? 10_000 : 50_000;
+  // 200 µs interval, one thread, histogram in µs; SCHED_FIFO 80 where permitted, else normal policy.
+  const base = ['-q', '-m', '-t', '1', '-i', '200', '-l', String(loops), '-h', '20000'];
+  let r = spawnSync('cyclictest', [...base, '-p', '80'], { encoding: 'utf8' });
+  let policy = 'SCHED_FIFO 80';
+  if (r.status !== 0) {
+    r = spawnSync('cyclictest', base, { encoding: 'utf8' });
+    policy = 'SCHED_OTHER';
+  }
+  const f = parseCyclictest(r.stdout);
+  return f === undefined ? undefined : { source: `cyclictest (${policy})`, ...pick(f) };
+}
+
+/** Whether cyclictest may run its threads under SCHED_FIFO OS_FLOOR_FIFO_PRIORITY (probed once). */
+let osFloorFifo: boolean | undefined;
+
+/**
+ * The OS floor concurrent with an rt case: cyclictest in the background, one measuring thread
+ * pinned to each CPU (-S), SCHED_FIFO 90 (above rt's 80, so rt cannot delay it, and each of its
+ * wake-ups costs rt microseconds), 1000 µs interval, until stop() sends SIGINT. `--default-system`
+ * leaves power management as rt sees it (otherwise cyclictest holds /dev/cpu_dma_latency at 0,
+ * which with this VM's haltpoll cpuidle keeps both vCPUs polling and changes what rt measures).
+ * Undefined where cyclictest is not installed.
+ */
+function startOsFloor(): { stop: () => Promise<Floor | undefined> } | undefined {
+  if (!cyclictestInstalled()) return undefined;
+  const base = ['-q', '-m', '-S', '-i', '1000', '-h', '100000', '--default-system'];
+  const fifoArgs = ['-p', String(OS_FLOOR_FIFO_PRIORITY), '--policy', 'fifo'];
+  osFloorFifo ??=
+    spawnSync('cyclictest', [...base, ...fifoArgs, '-l', '1'], { stdio: 'ignore' }).status === 0;
+  const policy = osFloorFifo
+    ? `SCHED_FIFO ${OS_FLOOR_FIFO_PRIORITY}`
+    : 'SCHED_OTHER (SCHED_FIFO not permitted)';
+  const cpus = availableParallelism();
+  const child = spawn('cyclictest', osFloorFifo ? [...base, ...fifoArgs] : base, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  // A FIFO 90 thread per CPU must not outlive the benchmark.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', () => resolve());
+  });
   return {
-    source: `cyclictest (${policy})`,
-    events: total,
-    p50: q(0.5),
-    p99: q(0.99),
-    p999: q(0.999),
-    max: max / 1000,
+    stop: async () => {
+      const early = child.exitCode !== null || child.signalCode !== null;
+      child.kill('SIGINT');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+      process.off('exit', killOnExit);
+      const f = early ? undefined : parseCyclictest(stdout);
+      if (f === undefined) {
+        process.stderr.write(`rt-latency: concurrent cyclictest gave no summary: ${stderr.trim()}\n`);
+        return undefined;
+      }
+      const over = f.overflows > 0 ? `, ${f.overflows} samples over 100 ms` : '';
+      return {
+        source: `cyclictest ${policy} on every CPU (${cpus} threads, 1000 µs)${over}`,
+        ...pick(f),
+      };
+    },
   };
 }
 
@@ -251,6 +342,8 @@ interface RtResult extends Figures {
   violations: number;
   /** rt's own counters from its last status record (GC pauses, cycle lateness). */
   rtStatus: Record<string, number> | undefined;
+  /** cyclictest on every CPU over the same window as the events (undefined without cyclictest). */
+  osFloor: Floor | undefined;
 }
 
 async function measureRt(
@@ -341,10 +434,14 @@ async function measureRt(
     ]);
     const link: FrameLink | undefined =
       input === 'udp' ? udpLink(port) : radio ? await serialLink(radio.b) : undefined;
-    let result: Omit<RtResult, 'rtStatus'>;
+    let result: Omit<RtResult, 'rtStatus' | 'osFloor'>;
+    // The OS floor runs from just before the first event (warm-up included) to just after the last.
+    const floor = startOsFloor();
+    let osFloor: Floor | undefined;
     try {
       result = await drive(caseName, input, events, rt, () => rtErr, link, wires, model);
     } finally {
+      osFloor = await floor?.stop();
       await link?.close();
     }
     // rt sends its counters every 5 s: wait for one that covers the whole run.
@@ -352,7 +449,7 @@ async function measureRt(
     await stopChild(agent, 3000);
     const line = agentOut.split('\n').find((l) => l.startsWith('rt-status '));
     const rtStatus = line === undefined ? undefined : (JSON.parse(line.slice(10)) as Record<string, number>);
-    return { ...result, rtStatus };
+    return { ...result, rtStatus, osFloor };
   } finally {
     process.off('exit', killRt);
     await stopChild(rt, 3000);
@@ -372,7 +469,7 @@ async function drive(
   link: FrameLink | undefined,
   wires: WireServer,
   model: TrafficControllerModel,
-): Promise<Omit<RtResult, 'rtStatus'>> {
+): Promise<Omit<RtResult, 'rtStatus' | 'osFloor'>> {
   if (rt.exitCode !== null) throw new Error(`rt exited: ${rtErr()}`);
   const vehicles = Array.from(
     { length: 200 },
@@ -551,6 +648,14 @@ async function main(): Promise<void> {
         if (debounce !== undefined) {
           rows.push({ case: name, note: '  same events, edge stamp minus the 20 ms debounce', f: debounce });
         }
+        const osFloor = r.osFloor;
+        if (osFloor !== undefined) {
+          rows.push({
+            case: name,
+            note: `  same window, ${osFloor.source} (OS floor during the case)`,
+            f: osFloor,
+          });
+        }
         out.push({
           bench: 'rt-latency',
           case: name,
@@ -575,6 +680,9 @@ async function main(): Promise<void> {
               }),
           missed: r.missed,
           violations: r.violations,
+          ...(osFloor === undefined
+            ? {}
+            : { osFloorP99: osFloor.p99, osFloorMax: osFloor.max, osFloorSource: osFloor.source }),
           ...(st === undefined
             ? {}
             : {
