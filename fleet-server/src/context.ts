@@ -6,9 +6,9 @@ import type { EventEmitter } from 'node:events';
 import type { ConfigValidator } from './configs/index.ts';
 import type { FleetDatabase, FleetDb } from './db/index.ts';
 import type { GatewayHub } from './gateway-link/hub.ts';
-import type { EventRecordInput, ReadingRecord } from './protocol/index.ts';
+import type { EventRecordInput, ReadingRecord, TelemetryAck } from './protocol/index.ts';
 import type { RolloutService } from './rollouts/service.ts';
-import type { TelemetryDecoder, TelemetryStore } from './telemetry/index.ts';
+import type { TelemetryStore, TelemetryWriter, WriterBatch } from './telemetry/index.ts';
 
 export interface Logger {
   info(msg: string, fields?: Record<string, unknown>): void;
@@ -30,9 +30,15 @@ export interface FleetContext {
   database: FleetDatabase;
   db: FleetDb;
   serverKey: { privateKey: KeyObject; publicKey: string };
+  /** The event loop's telemetry store: watermarks, and ingest where no writer thread runs. */
   telemetry: TelemetryStore;
-  /** Checks and parses telemetry bodies off the event loop. */
-  decoder: TelemetryDecoder;
+  /**
+   * Stores a telemetry batch exactly once and resolves with its ack after the commit: on the
+   * writer thread (telemetry/writer.ts) when the database is a file, else on the event loop.
+   */
+  ingestTelemetry(gatewayNum: number, batch: WriterBatch): Promise<TelemetryAck>;
+  /** The writer thread, when there is one (closed with the server). */
+  writer: TelemetryWriter | null;
   rollouts: RolloutService;
   hub: GatewayHub;
   validateConfig: ConfigValidator;

@@ -27,7 +27,7 @@ import {
   publicKeyOf,
 } from './protocol/index.ts';
 import { RolloutService } from './rollouts/service.ts';
-import { TelemetryDecoder, TelemetryStore } from './telemetry/index.ts';
+import { type ReadingColumns, TelemetryStore, TelemetryWriter, toReadings } from './telemetry/index.ts';
 
 export interface FleetServerOptions {
   /** SQLite file; default ./.brana/fleet.db (or BRANA_FLEET_DB). */
@@ -89,8 +89,8 @@ export function createFleetContext(
     log?: Logger;
     heartbeatS?: number;
     now?: () => number;
-    /** Decode telemetry bodies on a worker thread (default true; see telemetry/batch-decoder.ts). */
-    decodeWorker?: boolean;
+    /** Store telemetry on a writer thread (default true for a database file; see telemetry/writer.ts). */
+    writerThread?: boolean;
   },
 ): FleetContext {
   const now = options.now ?? Date.now;
@@ -105,15 +105,34 @@ export function createFleetContext(
     onChange: (rolloutId) => bus.emit('rollout', { rolloutId }),
     onError: (err) => log.error('rollout planning failed', { error: String(err) }),
   });
+  const telemetry = new TelemetryStore(database.sqlite);
+  const writer =
+    (options.writerThread ?? true) && database.path !== ':memory:'
+      ? new TelemetryWriter({
+          dbPath: database.path,
+          fallback: telemetry,
+          onError: (message) => log.error(message),
+        })
+      : null;
   const fleet: FleetContext = {
     database,
     db: database.db,
     serverKey: loadServerKey(database.db, now()),
-    telemetry: new TelemetryStore(database.sqlite),
-    decoder: new TelemetryDecoder({
-      worker: options.decodeWorker ?? true,
-      onError: (message) => log.error(message),
-    }),
+    telemetry,
+    ingestTelemetry: writer
+      ? (gatewayNum, batch) => writer.ingest(gatewayNum, batch, now())
+      : (gatewayNum, batch) =>
+          telemetry.ingestGrouped(
+            gatewayNum,
+            {
+              readings: Array.isArray(batch.readings)
+                ? batch.readings
+                : toReadings(batch.readings as ReadingColumns),
+              events: batch.events,
+            },
+            now(),
+          ),
+    writer,
     rollouts,
     hub,
     validateConfig: options.validateConfig,
@@ -135,7 +154,7 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
     ...(options.log ? { log: options.log } : {}),
   });
   const { app } = createFleetApp(fleet, options.app);
-  fleet.decoder.start();
+  fleet.writer?.start();
   const checkpointer = startCheckpointer(database, {
     onError: (error) => fleet.log.error('WAL checkpoint failed', { error }),
   });
@@ -206,7 +225,7 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
       fleet.rollouts.close();
       server.closeAllConnections?.();
       await new Promise<void>((r) => server.close(() => r()));
-      await fleet.decoder.close();
+      await fleet.writer?.close();
       await checkpointer.stop();
       database.close();
     },

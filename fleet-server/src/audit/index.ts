@@ -1,7 +1,7 @@
 // The audit log: who changed what, when, with the entity before and after the change.
 // Write it inside the same transaction as the change so neither exists without the other.
 import { and, desc, eq, gte, lte, type SQL } from 'drizzle-orm';
-import type { FleetDb } from '../db/index.ts';
+import { type FleetDb, writeTx } from '../db/index.ts';
 import { apiTokens, auditLog, claimTokens } from '../db/schema.ts';
 import { NotFoundError } from '../errors.ts';
 
@@ -46,7 +46,7 @@ export function revokeWithAudit(
   now = Date.now(),
 ): void {
   const { table, noun, action } = REVOCABLE[entityType];
-  db.transaction((tx) => {
+  writeTx(db, (tx) => {
     const before = tx.select({ revokedAt: table.revokedAt }).from(table).where(eq(table.id, id)).get();
     if (!before) throw new NotFoundError(noun, id);
     tx.update(table).set({ revokedAt: now }).where(eq(table.id, id)).run();

@@ -3,7 +3,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { and, eq, gt, isNull, lt } from 'drizzle-orm';
 import { revokeWithAudit, writeAudit } from '../audit/index.ts';
-import type { FleetDb } from '../db/index.ts';
+import { type FleetDb, writeTx } from '../db/index.ts';
 import { apiTokens, sessions, users } from '../db/schema.ts';
 import { BadRequestError, ConflictError, NotFoundError } from '../errors.ts';
 import { generatePassword, hashPassword, verifyPassword } from './passwords.ts';
@@ -48,7 +48,7 @@ export async function createUser(
   const password = input.password ?? generatePassword();
   const passwordHash = await hashPassword(password);
   const id = `usr_${randomUUID()}`;
-  db.transaction((tx) => {
+  writeTx(db, (tx) => {
     const existing = tx.select({ id: users.id }).from(users).where(eq(users.username, input.username)).get();
     if (existing)
       throw new ConflictError(`user ${input.username} exists; pick another name`, { path: 'username' });
@@ -80,7 +80,7 @@ export function listUsers(db: FleetDb) {
 }
 
 export function setUserRole(db: FleetDb, userId: string, role: Role, actor: string): void {
-  db.transaction((tx) => {
+  writeTx(db, (tx) => {
     const before = tx.select().from(users).where(eq(users.id, userId)).get();
     if (!before) throw new NotFoundError('user', userId);
     tx.update(users).set({ role }).where(eq(users.id, userId)).run();
@@ -96,7 +96,7 @@ export function setUserRole(db: FleetDb, userId: string, role: Role, actor: stri
 }
 
 export function disableUser(db: FleetDb, userId: string, actor: string, now = Date.now()): void {
-  db.transaction((tx) => {
+  writeTx(db, (tx) => {
     const before = tx.select().from(users).where(eq(users.id, userId)).get();
     if (!before) throw new NotFoundError('user', userId);
     tx.update(users).set({ disabledAt: now }).where(eq(users.id, userId)).run();
@@ -128,7 +128,7 @@ export async function login(
   if (!user || !ok || user.disabledAt !== null) return null;
   const cookie = randomBytes(32).toString('base64url');
   const expiresAt = now + SESSION_TTL_MS;
-  db.transaction((tx) => {
+  writeTx(db, (tx) => {
     tx.delete(sessions).where(lt(sessions.expiresAt, now)).run();
     tx.insert(sessions)
       .values({ tokenHash: hashSecret(cookie), userId: user.id, createdAt: now, expiresAt })
@@ -170,7 +170,7 @@ export function createApiToken(
 ): { id: string; token: string } {
   const token = API_TOKEN_PREFIX + randomBytes(32).toString('base64url');
   const id = `tok_${randomUUID()}`;
-  db.transaction((tx) => {
+  writeTx(db, (tx) => {
     const user = tx.select({ id: users.id }).from(users).where(eq(users.id, userId)).get();
     if (!user) throw new NotFoundError('user', userId);
     tx.insert(apiTokens)

@@ -3,7 +3,7 @@
 import type { KeyObject } from 'node:crypto';
 import { desc, eq, sql } from 'drizzle-orm';
 import { writeAudit } from '../audit/index.ts';
-import type { FleetDb } from '../db/index.ts';
+import { type FleetDb, writeTx } from '../db/index.ts';
 import { configDocuments } from '../db/schema.ts';
 import { ConfigInvalidError, NotFoundError } from '../errors.ts';
 import { canonicalJson, type SignedConfigDocument, signDocument } from '../protocol/index.ts';
@@ -39,7 +39,7 @@ export function createConfigDocument(
   if (!result.ok) throw new ConfigInvalidError(result.errors);
   // The normalised config (defaults filled in) is what gets signed, so the gateway runs exactly it.
   const config = JSON.parse(JSON.stringify(result.config)) as unknown;
-  return db.transaction((tx) => {
+  return writeTx(db, (tx) => {
     const last = tx
       .select({ v: sql<number>`coalesce(max(${configDocuments.version}), 0)` })
       .from(configDocuments)

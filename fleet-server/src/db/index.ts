@@ -52,3 +52,16 @@ export function openFleetDatabase(path: string): FleetDatabase {
   }
   return { db, sqlite, path: full, close: () => sqlite.close() };
 }
+
+/** The transaction handle drizzle passes to a transaction's callback. */
+export type FleetTx = Parameters<Parameters<FleetDb['transaction']>[0]>[0];
+
+/**
+ * A transaction on the event loop's connection that writes. It begins IMMEDIATE: another
+ * connection (the telemetry writer's thread, the checkpointer) may hold the write lock, and a
+ * deferred transaction that read before that commit cannot write after it (SQLITE_BUSY_SNAPSHOT,
+ * at once, whatever busy_timeout says), while an immediate one waits for the lock first.
+ */
+export function writeTx<T>(db: FleetDb, fn: (tx: FleetTx) => T): T {
+  return db.transaction(fn, { behavior: 'immediate' });
+}

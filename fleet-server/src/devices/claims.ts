@@ -4,7 +4,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { desc, eq, or } from 'drizzle-orm';
 import { revokeWithAudit, writeAudit } from '../audit/index.ts';
 import { hashSecret } from '../auth/users.ts';
-import type { FleetDb } from '../db/index.ts';
+import { type FleetDb, writeTx } from '../db/index.ts';
 import { claimTokens, gatewayGroups, gateways, gatewayTags, groups, sites } from '../db/schema.ts';
 import { BadRequestError, ConflictError, FleetError } from '../errors.ts';
 import {
@@ -44,7 +44,7 @@ export function createClaimToken(
   actor: string,
   now = Date.now(),
 ): CreatedClaimToken {
-  return db.transaction((tx) => insertClaim(tx, input, actor, now));
+  return writeTx(db, (tx) => insertClaim(tx, input, actor, now));
 }
 
 function insertClaim(db: FleetDb, input: ClaimTokenInput, actor: string, now: number): CreatedClaimToken {
@@ -130,7 +130,7 @@ export function importClaimTokensCsv(
       );
     }
   });
-  return db.transaction((tx) => {
+  return writeTx(db, (tx) => {
     // A site or group column holds an id or a name; it must name one that exists.
     const finders = {
       site: (v: string) =>
@@ -211,7 +211,7 @@ export function enrolGateway(
   } catch (e) {
     throw new BadRequestError(`publicKey: ${(e as Error).message}`, { path: 'publicKey' });
   }
-  return db.transaction((tx) => {
+  return writeTx(db, (tx) => {
     const claim = tx
       .select()
       .from(claimTokens)

@@ -2,7 +2,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { writeAudit } from '../audit/index.ts';
-import type { FleetDb } from '../db/index.ts';
+import { type FleetDb, writeTx } from '../db/index.ts';
 import { gatewayGroups, gateways, gatewayTags, groups, sites } from '../db/schema.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 
@@ -19,7 +19,7 @@ function insertUniquelyNamed(
 ): void {
   const { type, row } = entity;
   const table = type === 'site' ? sites : groups;
-  db.transaction((tx) => {
+  writeTx(db, (tx) => {
     if (tx.select({ id: table.id }).from(table).where(eq(table.name, row.name)).get()) {
       throw new ConflictError(`a ${type} named ${JSON.stringify(row.name)} exists; pick another name`, {
         path: 'name',
@@ -177,7 +177,7 @@ export function updateGateway(
   },
   actor: string,
 ) {
-  return db.transaction((tx) => {
+  return writeTx(db, (tx) => {
     const before = gatewayView(tx, requireGateway(tx, id));
     if (patch.siteId) requireSite(tx, patch.siteId);
     const set: Partial<GatewayRow> = {};
@@ -201,7 +201,7 @@ export function updateGateway(
 }
 
 export function revokeGateway(db: FleetDb, id: string, actor: string, now = Date.now()) {
-  return db.transaction((tx) => {
+  return writeTx(db, (tx) => {
     const before = requireGateway(tx, id);
     tx.update(gateways).set({ status: 'revoked', revokedAt: now }).where(eq(gateways.id, id)).run();
     writeAudit(tx, {

@@ -348,8 +348,8 @@ export class GatewayHub {
   }
 
   private onTelemetry(ctx: FleetContext, s: Session, msg: TelemetryMessage): void {
-    ctx.telemetry
-      .ingestGrouped(s.gatewayNum, msg, ctx.now())
+    ctx
+      .ingestTelemetry(s.gatewayNum, msg)
       .then((ack) => {
         this.corkUntilNextTick(s.ws);
         this.send(s.ws, {

@@ -48,12 +48,20 @@ import {
   enrolResponseSchema,
   GATEWAY_HEADERS,
   GATEWAY_TELEMETRY_PATH,
-  type TelemetryAck,
+  type ReadingRecord,
   type TelemetryBatch,
   telemetryAckSchema,
   telemetryBatchSchema,
 } from '../protocol/index.ts';
-import { channelSeries, energyPerSite, listChannels, listEvents, toReadings } from '../telemetry/index.ts';
+import {
+  channelSeries,
+  decodeTelemetry,
+  energyPerSite,
+  listChannels,
+  listEvents,
+  toReadings,
+  type WriterBatch,
+} from '../telemetry/index.ts';
 import { type ApiRegistry, SESSION_COOKIE, timeParam, zodToBadRequest } from './api.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import { readBodyLimited } from './request-body.ts';
@@ -422,39 +430,37 @@ export function registerRoutes(
       }
       const gw = gatewayForTelemetry(fleet.database.sqlite, gatewayId);
       if (!gw) throw new UnauthorizedError('this gateway is not enrolled here; enrol it with a claim token');
-      // The group commit waits for this batch while its body arrives and its signature is checked.
-      const arrival = fleet.telemetry.announce();
-      let ack: TelemetryAck;
-      let batch: TelemetryBatch;
-      try {
-        const body = await readBodyLimited(c, limits.maxTelemetryBodyBytes);
-        // The signature is checked before anything in the body is read (see batch-decoder.ts).
-        const decoded = await fleet.decoder.decode(body, 'batch', {
-          method: 'POST',
-          path: GATEWAY_TELEMETRY_PATH,
-          timestamp,
-          signature,
-          publicKey: gw.publicKey,
-          now: fleet.now(),
-        });
-        if (decoded.kind === 'refused') throw new UnauthorizedError(decoded.message);
-        if (gw.status === 'revoked')
-          throw new ForbiddenError('this gateway was revoked; re-enrol it with a new claim token');
-        const r = perGateway.take(gw.id);
-        if (!r.allowed) throw new RateLimitedError(r.retryAfterS);
-        if (decoded.kind === 'readings') batch = { readings: toReadings(decoded.columns), events: [] };
-        else batch = parseTelemetryBody(body);
-        ack = await fleet.telemetry.ingestGrouped(gw.num, batch, fleet.now(), arrival);
-      } finally {
-        arrival.release();
-      }
-      if (fleet.bus.listenerCount('telemetry') > 0) {
-        fleet.bus.emit('telemetry', {
-          gatewayId: gw.id,
-          readings: batch.readings,
-          events: batch.events,
-        });
-      }
+      const body = await readBodyLimited(c, limits.maxTelemetryBodyBytes);
+      // The signature is checked before anything in the body is read (see batch-decoder.ts).
+      const decoded = decodeTelemetry(body, 'batch', {
+        method: 'POST',
+        path: GATEWAY_TELEMETRY_PATH,
+        timestamp,
+        signature,
+        publicKey: gw.publicKey,
+        now: fleet.now(),
+      });
+      if (decoded.kind === 'refused') throw new UnauthorizedError(decoded.message);
+      if (gw.status === 'revoked')
+        throw new ForbiddenError('this gateway was revoked; re-enrol it with a new claim token');
+      const r = perGateway.take(gw.id);
+      if (!r.allowed) throw new RateLimitedError(r.retryAfterS);
+      const batch: WriterBatch =
+        decoded.kind === 'readings' ? { readings: decoded.columns, events: [] } : parseTelemetryBody(body);
+      // Records for live pages, made before the columns move to the writer thread.
+      const live =
+        fleet.bus.listenerCount('telemetry') > 0
+          ? {
+              gatewayId: gw.id,
+              readings:
+                decoded.kind === 'readings'
+                  ? toReadings(decoded.columns)
+                  : (batch.readings as ReadingRecord[]),
+              events: batch.events,
+            }
+          : null;
+      const ack = await fleet.ingestTelemetry(gw.num, batch);
+      if (live) fleet.bus.emit('telemetry', live);
       return c.json(ack, 200);
     },
   );

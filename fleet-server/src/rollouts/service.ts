@@ -6,7 +6,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import { and, desc, eq, inArray } from 'drizzle-orm';
 import { writeAudit } from '../audit/index.ts';
 import { getConfigDocument } from '../configs/index.ts';
-import type { FleetDb } from '../db/index.ts';
+import { type FleetDb, writeTx } from '../db/index.ts';
 import { rolloutStages, rollouts, rolloutTargets } from '../db/schema.ts';
 import { requireGroup, targetGatewayIds } from '../devices/devices.ts';
 import { BadRequestError, ConflictError, NotFoundError } from '../errors.ts';
@@ -122,7 +122,7 @@ export class RolloutService {
     const now = this.deps.now();
     const targets = assignStages(ids, stages);
     const started = startRollout(targets, stages.length, maxFailureShare);
-    this.db.transaction((tx) => {
+    writeTx(this.db, (tx) => {
       tx.insert(rollouts)
         .values({
           id,
@@ -396,7 +396,7 @@ export class RolloutService {
     const doc = getConfigDocument(this.db, cached.configVersion);
     const oldStates = new Map(before.targets.map((t) => [t.gatewayId, t.state]));
     const toPush: string[] = [];
-    this.db.transaction((tx) => {
+    writeTx(this.db, (tx) => {
       tx.update(rollouts)
         .set({
           state: after.state,

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fastTelemetry } from '../protocol/fast-readings.ts';
 import {
   GATEWAY_TELEMETRY_PATH,
@@ -7,7 +7,7 @@ import {
   type ReadingRecord,
   signGatewayRequest,
 } from '../protocol/index.ts';
-import { type BodySignature, decodeTelemetry, TelemetryDecoder, toReadings } from './batch-decoder.ts';
+import { type BodySignature, decodeTelemetry, toReadings } from './batch-decoder.ts';
 
 const reading: fc.Arbitrary<ReadingRecord> = fc
   .record(
@@ -101,72 +101,5 @@ describe('decodeTelemetry', () => {
       'refused',
     );
     expect(decodeTelemetry(Buffer.from(text), 'batch', { ...sig, path: '/elsewhere' }).kind).toBe('refused');
-  });
-});
-
-describe('TelemetryDecoder', () => {
-  let decoder: TelemetryDecoder | undefined;
-  afterEach(async () => {
-    await decoder?.close();
-    decoder = undefined;
-  });
-
-  const batches = Array.from({ length: 40 }, (_, b) => ({
-    readings: Array.from({ length: 50 }, (_, i) => ({
-      bootEpoch: 3,
-      seq: b * 50 + i + 1,
-      ts: 1_700_000_000_000 + i,
-      channel: `m${i % 4}.powerW`,
-      value: i % 7 === 0 ? null : i * 1.5,
-      quality: i % 5 === 0 ? 'uncertain' : 'good',
-      ...(i % 3 === 0 ? { unit: 'W', kind: 'gauge' } : {}),
-    })),
-    events: [],
-  }));
-
-  async function untilOnWorker(d: TelemetryDecoder): Promise<void> {
-    await d.decode(bytes(batches[0]), 'batch');
-    for (let i = 0; i < 200 && !d.onWorker; i++) await new Promise((r) => setTimeout(r, 25));
-    expect(d.onWorker).toBe(true);
-  }
-
-  it('decodes on its worker thread what the event loop would', async () => {
-    decoder = new TelemetryDecoder();
-    await untilOnWorker(decoder);
-    const results = await Promise.all(batches.map((b) => decoder!.decode(bytes(b), 'batch')));
-    results.forEach((d, i) => {
-      expect(d.kind).toBe('readings');
-      if (d.kind === 'readings') expect(toReadings(d.columns)).toEqual(batches[i]!.readings);
-    });
-    // A Buffer that is a view into a larger allocation: only its own bytes are decoded.
-    const inner = bytes(batches[1]);
-    const big = Buffer.concat([Buffer.from('xxxx'), inner, Buffer.from('yyyy')]);
-    const d = await decoder.decode(big.subarray(4, 4 + inner.length), 'batch');
-    expect(d.kind === 'readings' && toReadings(d.columns)).toEqual(batches[1]!.readings);
-    expect(decoder.pending).toBe(0);
-  });
-
-  it('decodes on the event loop what a dying worker held', async () => {
-    const errors: string[] = [];
-    decoder = new TelemetryDecoder({ onError: (m) => errors.push(m) });
-    await untilOnWorker(decoder);
-    const inFlight = batches.map((b) => decoder!.decode(bytes(b), 'batch'));
-    expect(decoder.pending).toBe(batches.length);
-    // The thread goes away with bodies in it (as on an out-of-memory abort).
-    await (decoder as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
-    const results = await Promise.all(inFlight);
-    results.forEach((d, i) => {
-      expect(d.kind === 'readings' && toReadings(d.columns)).toEqual(batches[i]!.readings);
-    });
-    expect(decoder.onWorker).toBe(false);
-    // The next body starts a new worker.
-    await untilOnWorker(decoder);
-  });
-
-  it('decodes on the event loop when told to', async () => {
-    decoder = new TelemetryDecoder({ worker: false });
-    const d = await decoder.decode(bytes(batches[2]), 'batch');
-    expect(d.kind === 'readings' && toReadings(d.columns)).toEqual(batches[2]!.readings);
-    expect(decoder.onWorker).toBe(false);
   });
 });

@@ -1,19 +1,15 @@
-// Telemetry bodies checked and decoded off the event loop. A 55 kB batch of 500 readings costs
-// ~0.1 ms of signature check (SHA-256 of the body, Ed25519) and ~0.25 ms of JSON.parse and
-// validation; on the event loop that was a third of what the HTTP path spent per batch, beside
-// the SQLite work that has to stay there. A worker thread does both and sends the readings back
-// as a few typed arrays (moved, not copied) and one list of strings, from which the event loop
-// rebuilds the records in a few microseconds: structured-cloning 500 objects would cost about as
-// much as parsing them.
+// Telemetry bodies checked and decoded into columns. The signature (SHA-256 of the body, Ed25519)
+// is checked before a byte of the body is parsed. A plain reading batch becomes a few typed arrays
+// and one list of strings, which move to the telemetry writer's thread (writer.ts) without a copy:
+// structured-cloning 500 reading objects would cost about as much as parsing them again.
 //
-// Only plain reading batches take this path. Anything else (events, a bad record, malformed
-// JSON) comes back as 'other', with the signature already checked, and the caller parses it on
-// the event loop with the zod schema, which also explains what is wrong. The decision and the
-// records are the same whether the worker or the event loop decoded a body (decodeTelemetry is
-// the one function both run); the event loop decodes itself while the worker starts, after it
-// died, or when it is turned off.
+// Anything else (events, a bad record, malformed JSON) comes back as 'other', signature checked,
+// and the caller parses it with the zod schema, which also explains what is wrong.
+//
+// (A worker thread that did this decoding was tried and measured, 2026-12-02: on the 2-core bench
+// beside the writer thread it gave an HTTP ingest ratio of 0.475 against 0.50-0.56 without it
+// (medians of 3 rounds), and each thread costs ~0.2 s of CPU to load.)
 import type { KeyObject } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
 import { fastTelemetry } from '../protocol/fast-readings.ts';
 import { publicKeyFromBase64url } from '../protocol/keys.ts';
 import type { ReadingRecord } from '../protocol/messages.ts';
@@ -55,7 +51,7 @@ export type BodyShape = 'batch' | 'message';
 const QUALITIES = ['good', 'uncertain', 'bad'] as const;
 const KINDS = [undefined, 'counter', 'gauge', 'status'] as const;
 
-// Decoding an enrolled key costs more than the Ed25519 check itself; both threads keep their own.
+// Decoding an enrolled key costs more than the Ed25519 check itself.
 const KEY_CACHE_LIMIT = 10_000;
 const keys = new Map<string, KeyObject | string>();
 function keyFor(encoded: string): KeyObject | string {
@@ -101,7 +97,7 @@ export function decodeTelemetry(body: Uint8Array, shape: BodyShape, signature?: 
   return out;
 }
 
-function toColumns(readings: readonly ReadingRecord[]): ReadingColumns {
+export function toColumns(readings: readonly ReadingRecord[]): ReadingColumns {
   const count = readings.length;
   const numbers = new Float64Array(count * 4);
   const codes = new Uint8Array(count * 2);
@@ -154,131 +150,7 @@ export function toReadings(c: ReadingColumns): ReadingRecord[] {
   return out;
 }
 
-/** The typed arrays of a result, to move them to the other thread instead of copying. */
-export function transferList(d: Decoded): ArrayBuffer[] {
-  if (d.kind !== 'readings') return [];
-  const c = d.columns;
+/** The typed arrays of the columns, to move them to another thread instead of copying. */
+export function transferList(c: ReadingColumns): ArrayBuffer[] {
   return [c.numbers.buffer as ArrayBuffer, c.codes.buffer as ArrayBuffer, c.refs.buffer as ArrayBuffer];
-}
-
-export interface DecodeRequest {
-  id: number;
-  body: Uint8Array;
-  shape: BodyShape;
-  signature?: BodySignature;
-}
-
-export interface DecoderOptions {
-  /** Decode on a worker thread (default true); false decodes on the event loop. */
-  worker?: boolean;
-  /** Told when the worker fails; the event loop then decodes until it is started again. */
-  onError?: (message: string) => void;
-}
-
-interface InFlight {
-  /** The caller's body (the worker got a copy, moved): decoded here should the worker die. */
-  body: Uint8Array;
-  shape: BodyShape;
-  signature: BodySignature | undefined;
-  resolve: (d: Decoded) => void;
-}
-
-// The worker runs TypeScript like the rest of the server: it registers tsx before it loads its
-// entry (a plain `new Worker(url)` would not have the parent's loader under every runner).
-const WORKER_BOOT = `
-const { parentPort, workerData } = require('node:worker_threads');
-import(workerData.tsx)
-  .then((tsx) => { tsx.register(); return import(workerData.entry); })
-  .catch((error) => { parentPort.postMessage({ bootError: String(error) }); process.exit(1); });
-`;
-
-/** After this many worker failures the event loop decodes for good. */
-const MAX_WORKER_STARTS = 3;
-
-/**
- * Decodes telemetry bodies on one worker thread, started by start() or on first use. The returned
- * promise always resolves: if the worker dies, what it held is decoded on the event loop.
- */
-export class TelemetryDecoder {
-  private worker: Worker | null = null;
-  private ready = false;
-  private starts = 0;
-  private closed = false;
-  private nextId = 1;
-  private readonly inFlight = new Map<number, InFlight>();
-
-  constructor(private readonly options: DecoderOptions = {}) {}
-
-  /**
-   * Starts the worker now rather than on the first body: loading it costs ~0.2 s of CPU, which a
-   * server should spend at start, not while the first gateways report.
-   */
-  start(): void {
-    if (this.options.worker !== false && !this.closed && !this.worker && this.starts < MAX_WORKER_STARTS)
-      this.spawn();
-  }
-
-  decode(body: Uint8Array, shape: BodyShape, signature?: BodySignature): Promise<Decoded> {
-    this.start();
-    if (!this.ready || !this.worker) return Promise.resolve(decodeTelemetry(body, shape, signature));
-    // A copy of exactly the body, moved to the worker: a Buffer may be a view into a larger
-    // shared allocation, all of which postMessage would copy.
-    const copy = new Uint8Array(body.byteLength);
-    copy.set(body);
-    const request: DecodeRequest = { id: this.nextId++, body: copy, shape };
-    if (signature) request.signature = signature;
-    const worker = this.worker;
-    return new Promise((resolve) => {
-      this.inFlight.set(request.id, { body, shape, signature, resolve });
-      worker.postMessage(request, [copy.buffer]);
-    });
-  }
-
-  /** Bodies sent to the worker and not yet answered (for tests and the status page). */
-  get pending(): number {
-    return this.inFlight.size;
-  }
-
-  /** True once the worker answers; before that, and after it failed for good, the event loop decodes. */
-  get onWorker(): boolean {
-    return this.ready;
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    const worker = this.worker;
-    if (worker) await worker.terminate();
-  }
-
-  private spawn(): void {
-    this.starts++;
-    const worker = new Worker(WORKER_BOOT, {
-      eval: true,
-      workerData: {
-        tsx: import.meta.resolve('tsx/esm/api'),
-        entry: new URL('./batch-decoder.worker.ts', import.meta.url).href,
-      },
-    });
-    worker.unref();
-    this.worker = worker;
-    worker.on('message', (m: { ready?: true; bootError?: string; id?: number; decoded?: Decoded }) => {
-      if (m.ready) this.ready = true;
-      else if (m.bootError) this.options.onError?.(`telemetry decoder did not start: ${m.bootError}`);
-      else if (m.id !== undefined && m.decoded) {
-        const job = this.inFlight.get(m.id);
-        this.inFlight.delete(m.id);
-        job?.resolve(m.decoded);
-      }
-    });
-    worker.on('error', (error) => this.options.onError?.(`telemetry decoder failed: ${String(error)}`));
-    worker.on('exit', () => {
-      if (this.worker !== worker) return;
-      this.worker = null;
-      this.ready = false;
-      // Whatever it held is decoded here, in the order it was sent.
-      const jobs = [...this.inFlight.values()];
-      this.inFlight.clear();
-      for (const j of jobs) j.resolve(decodeTelemetry(j.body, j.shape, j.signature));
-    });
-  }
 }

@@ -1,7 +1,13 @@
 // Telemetry: exactly-once ingest of readings and events, 15 min / 1 h / 1 day rollups, and the
 // queries the API and the console use.
-export { type BodySignature, type Decoded, TelemetryDecoder, toReadings } from './batch-decoder.ts';
-export { type Arrival, type IngestBatch, ROLLUP_BUCKETS_S, TelemetryStore } from './ingest.ts';
+export {
+  type BodySignature,
+  type Decoded,
+  decodeTelemetry,
+  type ReadingColumns,
+  toReadings,
+} from './batch-decoder.ts';
+export { type IngestBatch, ROLLUP_BUCKETS_S, TelemetryStore } from './ingest.ts';
 export {
   channelSeries,
   type EnergyInterval,
@@ -14,3 +20,4 @@ export {
   type SeriesPoint,
   type SeriesResult,
 } from './queries.ts';
+export { TelemetryWriter, type WriterBatch } from './writer.ts';

@@ -251,45 +251,6 @@ describe('TelemetryStore.ingestGrouped', () => {
       await telemetry.ingestGrouped(g, { readings: [2, 3].map((s) => reading(1, s)), events: [] }),
     ).toMatchObject({ acks: [{ bootEpoch: 1, seq: 4 }], stored: 2 });
   });
-
-  const turns = async (n: number) => {
-    for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
-  };
-
-  it('holds a commit for a batch announced as arriving, then stores it with the batch that waited', async () => {
-    const g = nextGateway++;
-    const arrival = telemetry.announce();
-    let firstDone = false;
-    const first = telemetry
-      .ingestGrouped(g, { readings: [reading(1, 1)], events: [] })
-      .then((a) => ((firstDone = true), a));
-    await turns(3); // without the announcement it would have been stored after two
-    expect(firstDone).toBe(false);
-    expect(seqsOf(g)).toStrictEqual([]);
-    const second = telemetry.ingestGrouped(g, { readings: [reading(1, 2)], events: [] }, Date.now(), arrival);
-    expect(await Promise.all([first, second])).toMatchObject([
-      { acks: [{ bootEpoch: 1, seq: 1 }] },
-      { acks: [{ bootEpoch: 1, seq: 2 }] },
-    ]);
-    expect(seqsOf(g)).toStrictEqual([1, 2]);
-  });
-
-  it('waits for an announced batch only a few milliseconds, and not at all once it gave up', async () => {
-    const g = nextGateway++;
-    const stuck = telemetry.announce(); // a body that never arrives
-    const t0 = performance.now();
-    await telemetry.ingestGrouped(g, { readings: [reading(1, 1)], events: [] });
-    expect(performance.now() - t0).toBeLessThan(500);
-    expect(seqsOf(g)).toStrictEqual([1]);
-    stuck.release();
-    stuck.release(); // twice does nothing
-    // A request that failed after it was announced releases its arrival before ingesting anything:
-    // a later batch handed the same (released) arrival is still stored.
-    const early = telemetry.announce();
-    early.release();
-    await telemetry.ingestGrouped(g, { readings: [reading(1, 2)], events: [] }, Date.now(), early);
-    expect(seqsOf(g)).toStrictEqual([1, 2]);
-  });
 });
 
 describe('TelemetryStore and other connections', () => {
