@@ -67,9 +67,7 @@ describe('telemetry over the WebSocket', () => {
 
   it('answers a batch the store could not commit with an internal error and no ack; the resend is acked', async () => {
     const gw = await connectedGateway();
-    const failing = vi
-      .spyOn(srv.fleet, 'ingestTelemetry')
-      .mockRejectedValueOnce(new Error('disk I/O error'));
+    const failing = vi.spyOn(srv.fleet, 'ingestTelemetry').mockRejectedValueOnce(new Error('disk I/O error'));
     try {
       const batch = gw.nextReadings(3);
       const err = gw.waitFor((m) => m.type === 'error');
