@@ -35,8 +35,9 @@ export interface FleetContext {
   /**
    * Stores a telemetry batch exactly once and resolves with its ack after the commit: on the
    * writer thread (telemetry/writer.ts) when the database is a file, else on the event loop.
+   * `seen` (a gateway id): set that gateway's last_seen_at too, in the same place.
    */
-  ingestTelemetry(gatewayNum: number, batch: WriterBatch): Promise<TelemetryAck>;
+  ingestTelemetry(gatewayNum: number, batch: WriterBatch, seen?: string): Promise<TelemetryAck>;
   /** The writer thread, when there is one (closed with the server). */
   writer: TelemetryWriter | null;
   rollouts: RolloutService;

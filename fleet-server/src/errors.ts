@@ -79,6 +79,16 @@ export class RateLimitedError extends FleetError {
   }
 }
 
+/** The server cannot take the request now (the telemetry writer restarting); send it again. */
+export class UnavailableError extends FleetError {
+  constructor(
+    message: string,
+    readonly retryAfterS = 1,
+  ) {
+    super('unavailable', 503, message, true);
+  }
+}
+
 /** A gateway config that the firmware schema rejects; `details` lists every path-level error. */
 export class ConfigInvalidError extends FleetError {
   constructor(errors: { path: string; message: string; fix: string }[]) {

@@ -106,11 +106,15 @@ export function createFleetContext(
     onError: (err) => log.error('rollout planning failed', { error: String(err) }),
   });
   const telemetry = new TelemetryStore(database.sqlite);
+  const touch = database.sqlite.prepare('UPDATE gateways SET last_seen_at = ? WHERE id = ?');
+  const touchOnLoop = (gatewayId: string, at: number) => touch.run(at, gatewayId);
   const writer =
     (options.writerThread ?? true) && database.path !== ':memory:'
       ? new TelemetryWriter({
           dbPath: database.path,
           fallback: telemetry,
+          gate: database.writeGate,
+          touchOnLoop,
           onError: (message) => log.error(message),
         })
       : null;
@@ -120,9 +124,11 @@ export function createFleetContext(
     serverKey: loadServerKey(database.db, now()),
     telemetry,
     ingestTelemetry: writer
-      ? (gatewayNum, batch) => writer.ingest(gatewayNum, batch, now())
-      : (gatewayNum, batch) =>
-          telemetry.ingestGrouped(
+      ? (gatewayNum, batch, seen) => writer.ingest(gatewayNum, batch, now(), seen)
+      : (gatewayNum, batch, seen) => {
+          const at = now();
+          if (seen !== undefined) touchOnLoop(seen, at);
+          return telemetry.ingestGrouped(
             gatewayNum,
             {
               readings: Array.isArray(batch.readings)
@@ -130,8 +136,9 @@ export function createFleetContext(
                 : toReadings(batch.readings as ReadingColumns),
               events: batch.events,
             },
-            now(),
-          ),
+            at,
+          );
+        },
     writer,
     rollouts,
     hub,
@@ -157,7 +164,10 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
   fleet.writer?.start();
   const checkpointer = startCheckpointer(database, {
     onError: (error) => fleet.log.error('WAL checkpoint failed', { error }),
+    // Without the checkpoint thread the writer's own commits must checkpoint again.
+    onStopped: () => fleet.writer?.setAutoCheckpoint(true),
   });
+  if (checkpointer.running) fleet.writer?.setAutoCheckpoint(false);
   const upgrades = new Map<string, UpgradeHandler>();
   upgrades.set(GATEWAY_WS_PATH, (req, socket, head) => fleet.hub.handleUpgrade(req, socket, head));
   options.mount?.(app, fleet, upgrades);
@@ -170,6 +180,7 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
       s.once('error', reject);
     });
   } catch (cause) {
+    await fleet.writer?.close();
     await checkpointer.stop();
     database.close();
     const code = (cause as NodeJS.ErrnoException).code;

@@ -3,7 +3,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { and, eq, gt, isNull, lt } from 'drizzle-orm';
 import { revokeWithAudit, writeAudit } from '../audit/index.ts';
-import { type FleetDb, writeTx } from '../db/index.ts';
+import { type FleetDb, loopWrite, writeTx } from '../db/index.ts';
 import { apiTokens, sessions, users } from '../db/schema.ts';
 import { BadRequestError, ConflictError, NotFoundError } from '../errors.ts';
 import { generatePassword, hashPassword, verifyPassword } from './passwords.ts';
@@ -196,6 +196,7 @@ export function principalFromToken(db: FleetDb, token: string, now = Date.now())
     .select({
       tokenId: apiTokens.id,
       expiresAt: apiTokens.expiresAt,
+      lastUsedAt: apiTokens.lastUsedAt,
       id: users.id,
       username: users.username,
       role: users.role,
@@ -207,6 +208,11 @@ export function principalFromToken(db: FleetDb, token: string, now = Date.now())
     .get();
   if (!row || row.disabledAt !== null) return null;
   if (row.expiresAt !== null && row.expiresAt <= now) return null;
-  db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, row.tokenId)).run();
+  // To the minute: a script polling with its token would otherwise write on every request, and
+  // each write on the event loop may wait for the telemetry writer's lock (telemetry/writer.ts).
+  if (row.lastUsedAt === null || now - row.lastUsedAt >= 60_000)
+    loopWrite(db, () =>
+      db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, row.tokenId)).run(),
+    );
   return { userId: row.id, username: row.username, role: row.role, via: 'token' };
 }

@@ -8,13 +8,17 @@ import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { StartupError } from '../errors.ts';
 import * as schema from './schema.ts';
+import { loopWrite, registerWriteGate, WriteGate } from './write-gate.ts';
 
+export { loopWrite, WriteGate } from './write-gate.ts';
 export { schema };
 export type FleetDb = BetterSQLite3Database<typeof schema>;
 
 export interface FleetDatabase {
   /** drizzle handle */
   db: FleetDb;
+  /** Keeps the telemetry writer thread from starting a transaction while the event loop writes. */
+  writeGate: WriteGate;
   /** the underlying better-sqlite3 connection, for prepared statements on hot paths */
   sqlite: Database.Database;
   path: string;
@@ -50,7 +54,9 @@ export function openFleetDatabase(path: string): FleetDatabase {
       { cause },
     );
   }
-  return { db, sqlite, path: full, close: () => sqlite.close() };
+  const writeGate = new WriteGate();
+  registerWriteGate(writeGate, db, sqlite);
+  return { db, sqlite, writeGate, path: full, close: () => sqlite.close() };
 }
 
 /** The transaction handle drizzle passes to a transaction's callback. */
@@ -60,8 +66,10 @@ export type FleetTx = Parameters<Parameters<FleetDb['transaction']>[0]>[0];
  * A transaction on the event loop's connection that writes. It begins IMMEDIATE: another
  * connection (the telemetry writer's thread, the checkpointer) may hold the write lock, and a
  * deferred transaction that read before that commit cannot write after it (SQLITE_BUSY_SNAPSHOT,
- * at once, whatever busy_timeout says), while an immediate one waits for the lock first.
+ * at once, whatever busy_timeout says), while an immediate one waits for the lock first. It runs
+ * through the database's write gate (write-gate.ts), so that it waits for at most one of the
+ * writer's transactions.
  */
 export function writeTx<T>(db: FleetDb, fn: (tx: FleetTx) => T): T {
-  return db.transaction(fn, { behavior: 'immediate' });
+  return loopWrite(db, () => db.transaction(fn, { behavior: 'immediate' }));
 }

@@ -6,6 +6,7 @@ import type Database from 'better-sqlite3';
 import { WebSocket, WebSocketServer } from 'ws';
 import { getConfigDocument } from '../configs/index.ts';
 import type { FleetContext } from '../context.ts';
+import { loopWrite } from '../db/index.ts';
 import {
   type ApplyMessage,
   CLOSE_CODES,
@@ -249,7 +250,7 @@ export class GatewayHub {
         const old = this.sessions.get(gw.id);
         this.sessions.set(gw.id, session);
         if (old) old.ws.close(CLOSE_CODES.replaced, 'replaced by a newer session');
-        this.sql!.touch.run(now, gw.id);
+        loopWrite(ctx.database.sqlite, () => this.sql!.touch.run(now, gw.id));
         this.send(ws, {
           type: 'session',
           accepted: true,
@@ -273,7 +274,7 @@ export class GatewayHub {
       if (session && this.sessions.get(session.gatewayId) === session) {
         this.sessions.delete(session.gatewayId);
         try {
-          this.sql!.touch.run(ctx.now(), session.gatewayId);
+          loopWrite(ctx.database.sqlite, () => this.sql!.touch.run(ctx.now(), session!.gatewayId));
         } catch {
           // the database may already be closed during shutdown
         }
@@ -314,13 +315,15 @@ export class GatewayHub {
   private onHello(ctx: FleetContext, s: Session, msg: HelloMessage): void {
     const now = ctx.now();
     const sql = this.sql!;
-    sql.hello.run(
-      msg.running?.version ?? null,
-      msg.running?.hash ?? null,
-      msg.bootEpoch,
-      msg.agentVersion ?? null,
-      now,
-      s.gatewayId,
+    loopWrite(ctx.database.sqlite, () =>
+      sql.hello.run(
+        msg.running?.version ?? null,
+        msg.running?.hash ?? null,
+        msg.bootEpoch,
+        msg.agentVersion ?? null,
+        now,
+        s.gatewayId,
+      ),
     );
     const gw = sql.desired.get(s.gatewayId) as { desired: number | null } | undefined;
     const doc = gw?.desired ? getConfigDocument(ctx.db, gw.desired) : null;
@@ -335,21 +338,30 @@ export class GatewayHub {
 
   private onApply(ctx: FleetContext, s: Session, msg: ApplyMessage): void {
     const applied = msg.state === 'applied';
-    this.sql!.apply.run({
-      state: msg.state,
-      now: ctx.now(),
-      version: applied ? msg.version : null,
-      hash: applied ? msg.hash : null,
-      id: s.gatewayId,
-    });
+    loopWrite(ctx.database.sqlite, () =>
+      this.sql!.apply.run({
+        state: msg.state,
+        now: ctx.now(),
+        version: applied ? msg.version : null,
+        hash: applied ? msg.hash : null,
+        id: s.gatewayId,
+      }),
+    );
     const state = msg.state === 'staged' || msg.state === 'trial' ? 'delivered' : msg.state;
     ctx.rollouts.report(s.gatewayId, msg.version, state, msg.errors);
     ctx.bus.emit('apply', { gatewayId: s.gatewayId, version: msg.version, state: msg.state });
   }
 
   private onTelemetry(ctx: FleetContext, s: Session, msg: TelemetryMessage): void {
+    // The last-seen time is written with the batch, at most once a minute per session.
+    const now = ctx.now();
+    let seen: string | undefined;
+    if (now - s.lastSeenWrittenAt > 60_000) {
+      s.lastSeenWrittenAt = now;
+      seen = s.gatewayId;
+    }
     ctx
-      .ingestTelemetry(s.gatewayNum, msg)
+      .ingestTelemetry(s.gatewayNum, msg, seen)
       .then((ack) => {
         this.corkUntilNextTick(s.ws);
         this.send(s.ws, {
@@ -357,11 +369,6 @@ export class GatewayHub {
           ...(msg.batchId === undefined ? {} : { batchId: msg.batchId }),
           acks: ack.acks,
         });
-        const now = ctx.now();
-        if (now - s.lastSeenWrittenAt > 60_000) {
-          s.lastSeenWrittenAt = now;
-          this.sql!.touch.run(now, s.gatewayId);
-        }
         if (ctx.bus.listenerCount('telemetry') > 0) {
           ctx.bus.emit('telemetry', { gatewayId: s.gatewayId, readings: msg.readings, events: msg.events });
         }

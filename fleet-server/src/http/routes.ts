@@ -55,6 +55,7 @@ import {
 } from '../protocol/index.ts';
 import {
   channelSeries,
+  checkBodySignature,
   decodeTelemetry,
   energyPerSite,
   listChannels,
@@ -431,8 +432,9 @@ export function registerRoutes(
       const gw = gatewayForTelemetry(fleet.database.sqlite, gatewayId);
       if (!gw) throw new UnauthorizedError('this gateway is not enrolled here; enrol it with a claim token');
       const body = await readBodyLimited(c, limits.maxTelemetryBodyBytes);
-      // The signature is checked before anything in the body is read (see batch-decoder.ts).
-      const decoded = decodeTelemetry(body, 'batch', {
+      // The signature is checked before anything in the body is read, and a revoked or
+      // rate-limited gateway is refused before its body is parsed.
+      const refused = checkBodySignature(body, {
         method: 'POST',
         path: GATEWAY_TELEMETRY_PATH,
         timestamp,
@@ -440,11 +442,12 @@ export function registerRoutes(
         publicKey: gw.publicKey,
         now: fleet.now(),
       });
-      if (decoded.kind === 'refused') throw new UnauthorizedError(decoded.message);
+      if (refused !== null) throw new UnauthorizedError(refused);
       if (gw.status === 'revoked')
         throw new ForbiddenError('this gateway was revoked; re-enrol it with a new claim token');
       const r = perGateway.take(gw.id);
       if (!r.allowed) throw new RateLimitedError(r.retryAfterS);
+      const decoded = decodeTelemetry(body, 'batch');
       const batch: WriterBatch =
         decoded.kind === 'readings' ? { readings: decoded.columns, events: [] } : parseTelemetryBody(body);
       // Records for live pages, made before the columns move to the writer thread.

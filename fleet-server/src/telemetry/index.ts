@@ -2,6 +2,7 @@
 // queries the API and the console use.
 export {
   type BodySignature,
+  checkBodySignature,
   type Decoded,
   decodeTelemetry,
   type ReadingColumns,

@@ -14,6 +14,9 @@ import type { AckEntry, EventRecordInput, ReadingRecord, TelemetryAck } from '..
 /** Rollup resolutions in seconds: the 15-minute metering interval, the hour and the day. */
 export const ROLLUP_BUCKETS_S = [900, 3600, 86400] as const;
 
+/** Records per group commit at most (a batch larger than this still goes in whole, alone). */
+const GROUP_MAX_RECORDS = 4000;
+
 /** Rows per multi-row INSERT: 7 parameters each, far below SQLite's 32,766 bound variables. */
 const INSERT_CHUNK = 100;
 const READING_COLUMNS = 7;
@@ -109,7 +112,14 @@ export class TelemetryStore {
   private pending: GroupJob[] = [];
   private flushScheduled = false;
 
-  constructor(sqlite: Database.Database) {
+  /**
+   * `beforeTransaction` runs before each transaction this store begins (the writer thread waits
+   * there while the event loop writes; see db/write-gate.ts).
+   */
+  constructor(
+    sqlite: Database.Database,
+    private readonly options: { beforeTransaction?: () => void } = {},
+  ) {
     this.sqlite = sqlite;
     this.insertEvent = sqlite.prepare(
       'INSERT OR IGNORE INTO events (gateway_num, boot_epoch, seq, ts, kind, severity, data) VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -199,6 +209,7 @@ export class TelemetryStore {
   /** Stores a batch in one transaction and returns the acks of every boot epoch it touched. */
   ingest(gatewayNum: number, batch: IngestBatch, now = Date.now()): TelemetryAck {
     try {
+      this.options.beforeTransaction?.();
       return this.ingestTx.immediate(gatewayNum, batch, now);
     } catch (error) {
       this.channelCache.clear(); // a channel row made by the rolled-back batch is gone again
@@ -226,12 +237,28 @@ export class TelemetryStore {
 
   private flush(): void {
     this.flushScheduled = false;
-    const jobs = this.pending;
-    this.pending = [];
+    // At most GROUP_MAX_RECORDS per commit (and at least one batch): a commit holds the database's
+    // write lock, which the event loop's connection may be waiting for; the rest go next.
+    let records = 0;
+    let take = 0;
+    while (take < this.pending.length) {
+      const b = this.pending[take]!.batch;
+      const size = b.readings.length + b.events.length;
+      if (take > 0 && records + size > GROUP_MAX_RECORDS) break;
+      records += size;
+      take++;
+    }
+    const jobs = take === this.pending.length ? this.pending : this.pending.slice(0, take);
+    this.pending = take === this.pending.length ? [] : this.pending.slice(take);
+    if (this.pending.length > 0) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
     try {
       // BEGIN IMMEDIATE: the transaction reads first (what is stored already) and then writes;
       // a deferred one that meets another connection's write lock (the checkpoint worker's
       // RESTART, a backup) at its first write fails at once, while IMMEDIATE waits busy_timeout.
+      this.options.beforeTransaction?.();
       const acks = this.groupTx.immediate(jobs);
       for (let i = 0; i < jobs.length; i++) jobs[i]!.resolve(acks[i]!);
       return;
@@ -244,6 +271,7 @@ export class TelemetryStore {
     }
     let outcomes: GroupOutcome[];
     try {
+      this.options.beforeTransaction?.();
       outcomes = this.groupTxSavepoints.immediate(jobs);
     } catch (error) {
       // The commit itself failed (or the database is closed): nothing of the group is stored.

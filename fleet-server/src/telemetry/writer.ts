@@ -2,19 +2,24 @@
 // its own connection to the database file, so that the SQLite work of storing readings (about
 // half of what a batch costs the server) runs beside the event loop's HTTP and WebSocket work
 // instead of after it. WAL lets the event loop's connection read meanwhile; its own writes (and
-// its transactions, which begin IMMEDIATE for this reason) wait for the writer's commit, a few
-// milliseconds at most, through busy_timeout. SQLite's lock is not fair: a connection that took it
-// again and again without a pause would starve the other, whose waits are polls with growing
-// sleeps, until busy_timeout (5 s) fails its batch (and the gateway resends it). The event loop's
-// writes are short and far apart (operator requests, session and apply reports), so neither side
-// waits long in practice.
+// its transactions, which begin IMMEDIATE for this reason) wait for the writer's lock through
+// busy_timeout, and that wait blocks the event loop: SQLite's busy handler polls with growing
+// sleeps, so a one-row update waited 16 ms (median; up to 38 ms) while the writer stored
+// 500-reading batches with 8 in flight, 43 ms with 64 (a reviewer's probe, 2026-12-02). So the one
+// write that comes with telemetry, a gateway's last-seen time, is made here on the writer thread
+// (`seen`), with the others of its turn in one transaction, and the event loop's other writes go
+// through the database's write gate (db/write-gate.ts): while one runs, this thread begins no
+// transaction, so the event loop waits for one transaction at most.
 //
 // Batches reach the thread in the order they are given; those that queue up while it commits go
 // into its next commit together (TelemetryStore.ingestGrouped). A promise resolves with the ack
 // only after the commit that stored its batch. Should the thread die, the batches it held are
 // rejected (a gateway keeps unacked records and sends them again), and the next batch starts a
-// new thread; after MAX_STARTS failures the event loop's own store takes over.
+// new thread; after MAX_STARTS failures in a row (a thread that ran for RESTART_FORGIVE_MS does
+// not count) the event loop's own store takes over.
 import type { Worker } from 'node:worker_threads';
+import type { WriteGate } from '../db/write-gate.ts';
+import { UnavailableError } from '../errors.ts';
 import type { EventRecordInput, ReadingRecord, TelemetryAck } from '../protocol/index.ts';
 import { startTsWorker } from '../worker-thread.ts';
 import { type ReadingColumns, toColumns, toReadings, transferList } from './batch-decoder.ts';
@@ -32,12 +37,21 @@ export interface WriteRequest {
   now: number;
   columns: ReadingColumns;
   events: readonly EventRecordInput[];
+  /** Set the gateway's last_seen_at to `now` as well (gateway id). */
+  seen?: string;
 }
+
+/** Control messages to the thread. */
+export type WriterControl = 'stop' | { autoCheckpoint: boolean };
 
 export type WriteReply = { id: number; ack: TelemetryAck } | { id: number; error: string };
 
 export interface WriterWorkerData {
   dbPath: string;
+  /** SQLite's automatic checkpoints on the thread's connection: off while a checkpointer runs. */
+  autoCheckpoint: boolean;
+  /** The database's write gate (db/write-gate.ts), shared with the event loop. */
+  gate?: SharedArrayBuffer;
 }
 
 export interface TelemetryWriterOptions {
@@ -45,10 +59,16 @@ export interface TelemetryWriterOptions {
   dbPath: string;
   /** Takes over when the thread cannot be kept running. */
   fallback: TelemetryStore;
+  /** The database's write gate (db/write-gate.ts): the thread holds off while the event loop writes. */
+  gate?: WriteGate;
+  /** Sets a gateway's last_seen_at on the event loop's connection (for the fallback). */
+  touchOnLoop?: (gatewayId: string, now: number) => void;
   onError?: (message: string) => void;
 }
 
 const MAX_STARTS = 3;
+/** A thread that ran this long before it died is not counted against MAX_STARTS. */
+const RESTART_FORGIVE_MS = 60_000;
 
 interface Pending {
   resolve: (ack: TelemetryAck) => void;
@@ -60,6 +80,7 @@ export class TelemetryWriter {
   private starts = 0;
   private closing: Promise<void> | null = null;
   private nextId = 1;
+  private autoCheckpoint = true;
   private readonly inFlight = new Map<number, Pending>();
 
   constructor(private readonly options: TelemetryWriterOptions) {}
@@ -69,15 +90,28 @@ export class TelemetryWriter {
     if (!this.worker && !this.closing && this.starts < MAX_STARTS) this.spawn();
   }
 
-  /** Stores a batch exactly once; resolves after its commit. */
-  ingest(gatewayNum: number, batch: WriterBatch, now: number): Promise<TelemetryAck> {
+  /**
+   * SQLite's automatic WAL checkpoints on the thread's connection (default on). The server turns
+   * them off while its checkpoint thread runs (db/checkpointer.ts) and on again if that stops.
+   */
+  setAutoCheckpoint(on: boolean): void {
+    this.autoCheckpoint = on;
+    this.worker?.postMessage({ autoCheckpoint: on } satisfies WriterControl);
+  }
+
+  /**
+   * Stores a batch exactly once; resolves after its commit. `seen`: also set that gateway's
+   * last_seen_at to `now` (on the thread, so the event loop never waits for the lock for it).
+   */
+  ingest(gatewayNum: number, batch: WriterBatch, now: number, seen?: string): Promise<TelemetryAck> {
     this.start();
     const worker = this.worker;
     if (!worker) {
-      if (this.closing) return Promise.reject(new Error('the fleet server is shutting down'));
+      if (this.closing) return Promise.reject(new UnavailableError('the fleet server is shutting down'));
       const readings: readonly ReadingRecord[] = Array.isArray(batch.readings)
         ? batch.readings
         : toReadings(batch.readings as ReadingColumns);
+      if (seen !== undefined) this.options.touchOnLoop?.(seen, now);
       return this.options.fallback.ingestGrouped(gatewayNum, { readings, events: batch.events }, now);
     }
     const columns = Array.isArray(batch.readings)
@@ -90,10 +124,17 @@ export class TelemetryWriter {
       columns,
       events: batch.events,
     };
+    if (seen !== undefined) request.seen = seen;
     return new Promise((resolve, reject) => {
       this.inFlight.set(request.id, { resolve, reject });
-      // The columns move to the thread; whoever gave them must not read them again.
-      worker.postMessage(request, transferList(columns));
+      try {
+        // The columns move to the thread; whoever gave them must not read them again.
+        worker.postMessage(request, transferList(columns));
+      } catch (error) {
+        // Columns already moved elsewhere, an event that cannot be cloned: nothing was sent.
+        this.inFlight.delete(request.id);
+        reject(error);
+      }
     });
   }
 
@@ -109,7 +150,7 @@ export class TelemetryWriter {
     this.closing = worker
       ? new Promise<void>((resolve) => {
           worker.once('exit', () => resolve());
-          worker.postMessage('stop');
+          worker.postMessage('stop' satisfies WriterControl);
         })
       : Promise.resolve();
     return this.closing;
@@ -117,7 +158,9 @@ export class TelemetryWriter {
 
   private spawn(): void {
     this.starts++;
-    const data: WriterWorkerData = { dbPath: this.options.dbPath };
+    const startedAt = Date.now();
+    const data: WriterWorkerData = { dbPath: this.options.dbPath, autoCheckpoint: this.autoCheckpoint };
+    if (this.options.gate) data.gate = this.options.gate.buffer;
     const worker = startTsWorker(new URL('./writer.worker.ts', import.meta.url), data);
     this.worker = worker;
     worker.on('message', (m: WriteReply | { bootError: string }) => {
@@ -135,10 +178,12 @@ export class TelemetryWriter {
     worker.on('exit', (code) => {
       if (this.worker !== worker) return;
       this.worker = null;
+      if (Date.now() - startedAt >= RESTART_FORGIVE_MS) this.starts = 0;
       const lost = [...this.inFlight.values()];
       this.inFlight.clear();
       const why = this.closing ? 'the fleet server shut down' : `the telemetry writer stopped (exit ${code})`;
-      for (const p of lost) p.reject(new Error(`${why} before the batch was stored; send it again`));
+      for (const p of lost)
+        p.reject(new UnavailableError(`${why} before the batch was stored; send it again`));
     });
   }
 }

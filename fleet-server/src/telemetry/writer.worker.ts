@@ -1,31 +1,60 @@
 // The telemetry writer's thread (see writer.ts): its own connection to the server's database and
 // a TelemetryStore on it. Batches are stored in the order they arrive, those queued during a
-// commit together in the next one; on 'stop' it answers every batch it was given, then closes.
+// commit together in the next one; gateways' last-seen times in one transaction per turn; on
+// 'stop' it answers every batch it was given, then closes.
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { WriteGate } from '../db/write-gate.ts';
 import { toReadings } from './batch-decoder.ts';
 import { TelemetryStore } from './ingest.ts';
-import type { WriteReply, WriteRequest, WriterWorkerData } from './writer.ts';
+import type { WriteReply, WriteRequest, WriterControl, WriterWorkerData } from './writer.ts';
 
-const { dbPath } = (workerData as { data: WriterWorkerData }).data;
+const { dbPath, autoCheckpoint, gate: gateBuffer } = (workerData as { data: WriterWorkerData }).data;
+const gate = gateBuffer ? new WriteGate(gateBuffer) : null;
 const port = parentPort!;
 const sqlite = new Database(dbPath);
 // As the event loop's connection (db/index.ts), without migrating: the server did that first.
 sqlite.pragma('synchronous = NORMAL');
 sqlite.pragma('foreign_keys = ON');
 sqlite.pragma('busy_timeout = 5000');
-// The server's checkpoint thread (db/checkpointer.ts) checkpoints; a commit here never does.
-sqlite.pragma('wal_autocheckpoint = 0');
-const store = new TelemetryStore(sqlite);
+const setAutoCheckpoint = (on: boolean) => sqlite.pragma(`wal_autocheckpoint = ${on ? 1000 : 0}`);
+setAutoCheckpoint(autoCheckpoint);
+// The event loop's writes go first: no transaction begins while one runs (db/write-gate.ts).
+const store = new TelemetryStore(sqlite, gate ? { beforeTransaction: () => gate.waitClear() } : {});
 const open = new Set<Promise<void>>();
 
-port.on('message', (m: WriteRequest | 'stop') => {
+const touch = sqlite.prepare('UPDATE gateways SET last_seen_at = ? WHERE id = ?');
+let seen = new Map<string, number>();
+const writeSeen = sqlite.transaction((entries: Map<string, number>) => {
+  for (const [id, at] of entries) touch.run(at, id);
+});
+function flushSeen(): void {
+  const entries = seen;
+  seen = new Map();
+  try {
+    gate?.waitClear();
+    writeSeen.immediate(entries);
+  } catch {
+    // A last-seen time is advisory; the next batch of that gateway sets it again.
+  }
+}
+
+port.on('message', (m: WriteRequest | WriterControl) => {
   if (m === 'stop') {
     void Promise.allSettled([...open]).then(() => {
+      if (seen.size > 0) flushSeen();
       sqlite.close();
       port.close();
     });
     return;
+  }
+  if ('autoCheckpoint' in m) {
+    setAutoCheckpoint(m.autoCheckpoint);
+    return;
+  }
+  if (m.seen !== undefined) {
+    if (seen.size === 0) setImmediate(flushSeen);
+    seen.set(m.seen, m.now);
   }
   const done = store
     .ingestGrouped(m.gatewayNum, { readings: toReadings(m.columns), events: m.events }, m.now)
