@@ -12,18 +12,10 @@
 // frame on rt's hot path, in process, see src/rt/hot-path-alloc.ts). Flags: --json, --quick
 // (10,000 events), --events <n>.
 //
-// OS floor during each rt case (where cyclictest is installed): a floor measured at another time
-// says little on a shared VM, so while each rt case (idle, load, idle-radio, ...) runs, from just
-// before its first (warm-up) event to just after its last, cyclictest runs in the background with
-// one measuring thread pinned to each CPU (-S), SCHED_FIFO 90 (above rt's 80, so rt cannot delay it;
-// it costs rt a few µs per wake-up), 1000 µs interval, histogram in µs, stopped with SIGINT. It is
-// the row "same window, cyclictest ... (OS floor during the case)" under the case, and in --json
-// the case's osFloorP99, osFloorMax (ms) and osFloorSource. If rt's max sits well above that
-// floor's max, the excess is rt's (or its path's); if the floor has a stall of the same size, the
-// machine (e.g. the hypervisor) stalled. It runs with --default-system: power management stays
-// as rt otherwise sees it (cyclictest would hold /dev/cpu_dma_latency at 0, which with a
-// haltpoll cpuidle keeps idle vCPUs polling). Where SCHED_FIFO is not permitted it runs under the
-// normal policy and its note says so.
+// OS floor during each rt case (where cyclictest is installed): cyclictest on every CPU, above rt,
+// over the case's own window (startOsFloor), so that a stall of rt can be told from a stall of the
+// machine. It is the row "same window, cyclictest ... (OS floor during the case)" under the case,
+// and in --json the case's osFloorP99, osFloorMax (ms) and osFloorSource.
 //
 // Scheduling (where `chrt` works, as root here and with LimitRTPRIO on the Pi): rt runs under
 // SCHED_FIFO 80 as its systemd unit does. The observer, i.e. this process with the bench wire bus
@@ -178,19 +170,20 @@ const cyclictestInstalled = () => spawnSync('sh', ['-c', 'command -v cyclictest'
  */
 function parseCyclictest(stdout: string): (Figures & { overflows: number }) | undefined {
   const fields = (line: string) => line.trim().split(/\s+/).map(Number);
+  const sum = (line: string) => fields(line).reduce((a, n) => a + n, 0);
   const counts: [number, number][] = [];
   let max = Number.NaN;
   let total = 0;
   let overflows = 0;
   for (const line of stdout.split('\n')) {
     const h = /^(\d{6})\s+(\d[\d\s]*)$/.exec(line);
-    if (h) counts.push([Number(h[1]), fields(h[2]!).reduce((a, n) => a + n, 0)]);
+    if (h) counts.push([Number(h[1]), sum(h[2]!)]);
     const mx = /^# Max Latencies:\s+(\d[\d\s]*)$/.exec(line);
     if (mx) max = Math.max(...fields(mx[1]!));
     const t = /^# Total:\s+(\d[\d\s]*)$/.exec(line);
-    if (t) total = fields(t[1]!).reduce((a, n) => a + n, 0);
+    if (t) total = sum(t[1]!);
     const o = /^# Histogram Overflows:\s+(\d[\d\s]*)$/.exec(line);
-    if (o) overflows = fields(o[1]!).reduce((a, n) => a + n, 0);
+    if (o) overflows = sum(o[1]!);
   }
   if (total === 0) total = counts.reduce((a, [, n]) => a + n, 0) + overflows;
   if (total === 0) return undefined;

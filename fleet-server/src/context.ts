@@ -38,8 +38,8 @@ export interface FleetContext {
    * `seen` (a gateway id): set that gateway's last_seen_at too, in the same place.
    */
   ingestTelemetry(gatewayNum: number, batch: WriterBatch, seen?: string): Promise<TelemetryAck>;
-  /** The writer thread, when there is one (closed with the server). */
-  writer: TelemetryWriter | null;
+  /** Stores telemetry: on its thread, or with `telemetry` where none runs (closed with the server). */
+  writer: TelemetryWriter;
   rollouts: RolloutService;
   hub: GatewayHub;
   validateConfig: ConfigValidator;

@@ -27,7 +27,7 @@ import {
   publicKeyOf,
 } from './protocol/index.ts';
 import { RolloutService } from './rollouts/service.ts';
-import { type ReadingColumns, TelemetryStore, TelemetryWriter, toReadings } from './telemetry/index.ts';
+import { TelemetryStore, TelemetryWriter } from './telemetry/index.ts';
 
 export interface FleetServerOptions {
   /** SQLite file; default ./.brana/fleet.db (or BRANA_FLEET_DB). */
@@ -106,39 +106,20 @@ export function createFleetContext(
     onError: (err) => log.error('rollout planning failed', { error: String(err) }),
   });
   const telemetry = new TelemetryStore(database.sqlite);
-  const touch = database.sqlite.prepare('UPDATE gateways SET last_seen_at = ? WHERE id = ?');
-  const touchOnLoop = (gatewayId: string, at: number) => touch.run(at, gatewayId);
-  const writer =
-    (options.writerThread ?? true) && database.path !== ':memory:'
-      ? new TelemetryWriter({
-          dbPath: database.path,
-          fallback: telemetry,
-          gate: database.writeGate,
-          touchOnLoop,
-          onError: (message) => log.error(message),
-        })
-      : null;
+  const writer = new TelemetryWriter({
+    dbPath: database.path,
+    thread: (options.writerThread ?? true) && database.path !== ':memory:',
+    fallback: telemetry,
+    loopConnection: database.sqlite,
+    gate: database.writeGate,
+    onError: (message) => log.error(message),
+  });
   const fleet: FleetContext = {
     database,
     db: database.db,
     serverKey: loadServerKey(database.db, now()),
     telemetry,
-    ingestTelemetry: writer
-      ? (gatewayNum, batch, seen) => writer.ingest(gatewayNum, batch, now(), seen)
-      : (gatewayNum, batch, seen) => {
-          const at = now();
-          if (seen !== undefined) touchOnLoop(seen, at);
-          return telemetry.ingestGrouped(
-            gatewayNum,
-            {
-              readings: Array.isArray(batch.readings)
-                ? batch.readings
-                : toReadings(batch.readings as ReadingColumns),
-              events: batch.events,
-            },
-            at,
-          );
-        },
+    ingestTelemetry: (gatewayNum, batch, seen) => writer.ingest(gatewayNum, batch, now(), seen),
     writer,
     rollouts,
     hub,
@@ -161,13 +142,13 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
     ...(options.log ? { log: options.log } : {}),
   });
   const { app } = createFleetApp(fleet, options.app);
-  fleet.writer?.start();
+  fleet.writer.start();
   const checkpointer = startCheckpointer(database, {
     onError: (error) => fleet.log.error('WAL checkpoint failed', { error }),
     // Without the checkpoint thread the writer's own commits must checkpoint again.
-    onStopped: () => fleet.writer?.setAutoCheckpoint(true),
+    onStopped: () => fleet.writer.setAutoCheckpoint(true),
   });
-  if (checkpointer.running) fleet.writer?.setAutoCheckpoint(false);
+  if (checkpointer.running) fleet.writer.setAutoCheckpoint(false);
   const upgrades = new Map<string, UpgradeHandler>();
   upgrades.set(GATEWAY_WS_PATH, (req, socket, head) => fleet.hub.handleUpgrade(req, socket, head));
   options.mount?.(app, fleet, upgrades);
@@ -180,7 +161,7 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
       s.once('error', reject);
     });
   } catch (cause) {
-    await fleet.writer?.close();
+    await fleet.writer.close();
     await checkpointer.stop();
     database.close();
     const code = (cause as NodeJS.ErrnoException).code;
@@ -236,7 +217,7 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
       fleet.rollouts.close();
       server.closeAllConnections?.();
       await new Promise<void>((r) => server.close(() => r()));
-      await fleet.writer?.close();
+      await fleet.writer.close();
       await checkpointer.stop();
       database.close();
     },

@@ -5,8 +5,6 @@
 // the whole event loop with it. So the event loop says when it writes (a shared counter), and the
 // writer thread starts no new transaction while it does: the event loop then waits at most for
 // the writer's transaction in progress, a few milliseconds.
-import type Database from 'better-sqlite3';
-
 /** Longest the writer thread holds off for the event loop, ms (then SQLite's busy_timeout rules). */
 const MAX_HOLD_MS = 1000;
 
@@ -54,7 +52,7 @@ export class WriteGate {
 const gates = new WeakMap<object, WriteGate>();
 
 /** Makes `gate` the one that loopWrite uses for these connection handles (drizzle, better-sqlite3). */
-export function registerWriteGate(gate: WriteGate, ...handles: (object | Database.Database)[]): void {
+export function registerWriteGate(gate: WriteGate, ...handles: object[]): void {
   for (const h of handles) gates.set(h, gate);
 }
 

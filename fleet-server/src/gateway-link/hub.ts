@@ -7,6 +7,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { getConfigDocument } from '../configs/index.ts';
 import type { FleetContext } from '../context.ts';
 import { loopWrite } from '../db/index.ts';
+import { setLastSeen } from '../devices/last-seen.ts';
 import {
   type ApplyMessage,
   CLOSE_CODES,
@@ -46,7 +47,6 @@ interface Session {
 function prepareHubStatements(sqlite: Database.Database) {
   return {
     gateway: sqlite.prepare('SELECT id, num, status, public_key AS publicKey FROM gateways WHERE id = ?'),
-    touch: sqlite.prepare('UPDATE gateways SET last_seen_at = ? WHERE id = ?'),
     hello: sqlite.prepare(
       `UPDATE gateways SET running_version = ?, running_hash = ?, boot_epoch = ?, agent_version = ?, last_seen_at = ?
        WHERE id = ?`,
@@ -250,7 +250,7 @@ export class GatewayHub {
         const old = this.sessions.get(gw.id);
         this.sessions.set(gw.id, session);
         if (old) old.ws.close(CLOSE_CODES.replaced, 'replaced by a newer session');
-        loopWrite(ctx.database.sqlite, () => this.sql!.touch.run(now, gw.id));
+        loopWrite(ctx.database.sqlite, () => setLastSeen(ctx.database.sqlite, gw.id, now));
         this.send(ws, {
           type: 'session',
           accepted: true,
@@ -274,7 +274,9 @@ export class GatewayHub {
       if (session && this.sessions.get(session.gatewayId) === session) {
         this.sessions.delete(session.gatewayId);
         try {
-          loopWrite(ctx.database.sqlite, () => this.sql!.touch.run(ctx.now(), session!.gatewayId));
+          loopWrite(ctx.database.sqlite, () =>
+            setLastSeen(ctx.database.sqlite, session!.gatewayId, ctx.now()),
+          );
         } catch {
           // the database may already be closed during shutdown
         }

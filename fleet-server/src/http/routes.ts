@@ -1,3 +1,4 @@
+// Every API route: its schema, its role, its handler. The handlers stay thin; the modules do the work.
 import type Database from 'better-sqlite3';
 import { eq } from 'drizzle-orm';
 import { deleteCookie, setCookie } from 'hono/cookie';

@@ -27,6 +27,7 @@ function setUp() {
   const writer = new TelemetryWriter({
     dbPath: db.path,
     fallback: new TelemetryStore(db.sqlite),
+    loopConnection: db.sqlite,
     gate: db.writeGate,
   });
   open.push({ db, writer });

@@ -18,7 +18,9 @@
 // new thread; after MAX_STARTS failures in a row (a thread that ran for RESTART_FORGIVE_MS does
 // not count) the event loop's own store takes over.
 import type { Worker } from 'node:worker_threads';
+import type Database from 'better-sqlite3';
 import type { WriteGate } from '../db/write-gate.ts';
+import { setLastSeen } from '../devices/last-seen.ts';
 import { UnavailableError } from '../errors.ts';
 import type { EventRecordInput, ReadingRecord, TelemetryAck } from '../protocol/index.ts';
 import { startTsWorker } from '../worker-thread.ts';
@@ -57,12 +59,14 @@ export interface WriterWorkerData {
 export interface TelemetryWriterOptions {
   /** The database file (the server's; not ':memory:', which another connection cannot share). */
   dbPath: string;
-  /** Takes over when the thread cannot be kept running. */
+  /** Run the thread (default true); false stores every batch with `fallback` on the event loop. */
+  thread?: boolean;
+  /** Takes over when the thread cannot be kept running (or does not run). */
   fallback: TelemetryStore;
   /** The database's write gate (db/write-gate.ts): the thread holds off while the event loop writes. */
   gate?: WriteGate;
-  /** Sets a gateway's last_seen_at on the event loop's connection (for the fallback). */
-  touchOnLoop?: (gatewayId: string, now: number) => void;
+  /** The event loop's connection, where the fallback sets a gateway's last-seen time. */
+  loopConnection: Database.Database;
   onError?: (message: string) => void;
 }
 
@@ -87,7 +91,8 @@ export class TelemetryWriter {
 
   /** Starts the thread now (loading it costs ~0.2 s of CPU) rather than with the first batch. */
   start(): void {
-    if (!this.worker && !this.closing && this.starts < MAX_STARTS) this.spawn();
+    if (this.options.thread !== false && !this.worker && !this.closing && this.starts < MAX_STARTS)
+      this.spawn();
   }
 
   /**
@@ -111,7 +116,7 @@ export class TelemetryWriter {
       const readings: readonly ReadingRecord[] = Array.isArray(batch.readings)
         ? batch.readings
         : toReadings(batch.readings as ReadingColumns);
-      if (seen !== undefined) this.options.touchOnLoop?.(seen, now);
+      if (seen !== undefined) setLastSeen(this.options.loopConnection, seen, now);
       return this.options.fallback.ingestGrouped(gatewayNum, { readings, events: batch.events }, now);
     }
     const columns = Array.isArray(batch.readings)

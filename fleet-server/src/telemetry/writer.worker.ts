@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { WriteGate } from '../db/write-gate.ts';
+import { setLastSeen } from '../devices/last-seen.ts';
 import { toReadings } from './batch-decoder.ts';
 import { TelemetryStore } from './ingest.ts';
 import type { WriteReply, WriteRequest, WriterControl, WriterWorkerData } from './writer.ts';
@@ -23,10 +24,9 @@ setAutoCheckpoint(autoCheckpoint);
 const store = new TelemetryStore(sqlite, gate ? { beforeTransaction: () => gate.waitClear() } : {});
 const open = new Set<Promise<void>>();
 
-const touch = sqlite.prepare('UPDATE gateways SET last_seen_at = ? WHERE id = ?');
 let seen = new Map<string, number>();
 const writeSeen = sqlite.transaction((entries: Map<string, number>) => {
-  for (const [id, at] of entries) touch.run(at, id);
+  for (const [id, at] of entries) setLastSeen(sqlite, id, at);
 });
 function flushSeen(): void {
   const entries = seen;
