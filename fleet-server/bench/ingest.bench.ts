@@ -5,8 +5,9 @@
 // back in every round; the figures are medians, and ratioToRaw is the median of the rounds' own
 // ratios (this machine is shared: a neighbour slows both halves of a round alike, not all rounds).
 // Run: npm run bench -w @brana/fleet-server -- ingest [--json] [--quick] [--case http|ws] [--rounds n]
+//      [--records] [--threads]
 import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openFleetDatabase } from '../src/db/index.ts';
@@ -21,12 +22,32 @@ const caseArg = process.argv.indexOf('--case');
 const cases = (['http', 'ws'] as const).filter(
   (c) => caseArg < 0 || process.argv[caseArg + 1]?.split(',').includes(c),
 );
+// --records sends readings as records instead of the columns the gateway agent sends.
+const readingsAs = process.argv.includes('--records') ? 'records' : 'columns';
+// --threads prints each round's CPU per server thread (Linux) to stderr.
+const showThreads = process.argv.includes('--threads');
 const roundsArg = process.argv.indexOf('--rounds');
 const ROUNDS = roundsArg >= 0 ? Number(process.argv[roundsArg + 1]) : quick ? 1 : 3;
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error('--rounds takes a whole number ≥ 1');
 const BATCH = 500;
 const BATCHES = quick ? 60 : 400;
 const ROWS = BATCH * BATCHES;
+
+/** CPU seconds of each thread of this process (Linux /proc; empty elsewhere), by thread id. */
+function threadCpu(): Map<string, number> {
+  const out = new Map<string, number>();
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      // utime and stime are fields 14 and 15, counted after the ')' closing the thread's name.
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(tid, (Number(f[11]) + Number(f[12])) / 100);
+    }
+  } catch {
+    // not Linux
+  }
+  return out;
+}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -72,8 +93,16 @@ async function pathRate(
     const gw = new SimulatedGateway({ baseUrl: server.url });
     await gw.enrol(server.createClaimToken().token);
     const child = fork(new URL('./ingest-client.ts', import.meta.url));
+    // Server CPU is counted from the client's start message, as the client's own clock.
+    let cpu0 = process.cpuUsage();
+    let threads0 = new Map<string, number>();
     const result = new Promise<{ seconds: number; cpuS: number }>((resolve, reject) => {
-      child.once('message', (m) => resolve(m as { seconds: number; cpuS: number }));
+      child.on('message', (m: { starting?: true; seconds: number; cpuS: number }) => {
+        if (m.starting) {
+          cpu0 = process.cpuUsage();
+          threads0 = threadCpu();
+        } else resolve(m);
+      });
       child.once('exit', (code) =>
         code ? reject(new Error(`ingest client exited with ${code}`)) : undefined,
       );
@@ -89,11 +118,21 @@ async function pathRate(
       batches: BATCHES,
       batchSize: BATCH,
       inFlight: 8, // the gateway agent keeps up to 8 batches unacked
+      readingsAs,
     });
-    const cpu0 = process.cpuUsage();
     const { seconds, cpuS: clientCpuS } = await result;
     const cpu = process.cpuUsage(cpu0);
     const serverCpuS = (cpu.user + cpu.system) / 1e6;
+    if (showThreads) {
+      // The main thread's id is the process id; of the others the busiest is the telemetry writer.
+      const busy = [...threadCpu()]
+        .map(([tid, s]) => ({ tid, s: s - (threads0.get(tid) ?? 0) }))
+        .filter((t) => t.s > 0)
+        .sort((a, b) => b.s - a.s);
+      process.stderr.write(
+        `${mode} round ${round + 1}: ${seconds.toFixed(2)} s; server CPU ${serverCpuS.toFixed(2)} s (user ${(cpu.user / 1e6).toFixed(2)}, system ${(cpu.system / 1e6).toFixed(2)}), client ${clientCpuS.toFixed(2)} s; threads: ${busy.map((t) => `${t.tid === String(process.pid) ? 'main' : t.tid} ${t.s.toFixed(2)}`).join(', ')}\n`,
+      );
+    }
     const stored = server.fleet.database.sqlite
       .prepare('SELECT count(*) FROM readings')
       .pluck()
@@ -128,6 +167,7 @@ try {
       unit: 'readings/s',
       readings: ROWS,
       batchSize: BATCH,
+      readingsAs,
       rounds: ROUNDS,
       readingsPerS: Math.round(rate),
       rawReadingsPerS: Math.round(rawRateMedian),
@@ -148,7 +188,7 @@ try {
   if (json) for (const r of rows) process.stdout.write(`${JSON.stringify(r)}\n`);
   else {
     console.log(
-      `ingest: ${ROWS} readings in batches of ${BATCH} (load from a second process, 8 batches in flight), median of ${ROUNDS} round(s)`,
+      `ingest: ${ROWS} readings in batches of ${BATCH} (load from a second process, 8 batches in flight, readings as ${readingsAs}), median of ${ROUNDS} round(s)`,
     );
     console.table(rows.map(({ bench: _b, unit: _u, ...r }) => r));
   }

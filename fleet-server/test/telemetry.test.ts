@@ -1,6 +1,6 @@
 import { Agent, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { GATEWAY_TELEMETRY_PATH, signGatewayRequest } from '../src/protocol/index.ts';
+import { GATEWAY_TELEMETRY_PATH, type ReadingRecord, signGatewayRequest } from '../src/protocol/index.ts';
 import { SimulatedGateway } from '../src/sim/simulated-gateway.ts';
 import { eventually, refuseAllConfigs, startTestServer, type TestServer } from './helpers.ts';
 
@@ -109,9 +109,65 @@ describe('telemetry over signed HTTP', () => {
       body,
     });
     expect(res.status).toBe(401);
-    const r = await gw.postTelemetry([{ ...gw.nextReadings(1)[0]!, seq: -1 }]);
-    expect(r.status).toBe(400);
-    expect(r.body).toMatchObject({ code: 'invalid-input', path: 'body.readings[0].seq' });
+    // The bad entry is named in whichever form the readings came.
+    const bad = { ...gw.nextReadings(1)[0]!, seq: -1 };
+    const asColumns = await gw.postTelemetry([bad]);
+    expect(asColumns.status).toBe(400);
+    expect(asColumns.body).toMatchObject({ code: 'invalid-input', path: 'body.columns.seq[0]' });
+    gw.readingsAs = 'records';
+    const asRecords = await gw.postTelemetry([bad]);
+    expect(asRecords.status).toBe(400);
+    expect(asRecords.body).toMatchObject({ code: 'invalid-input', path: 'body.readings[0].seq' });
+  });
+
+  it('stores readings sent as records and as columns alike, and refuses a batch with both', async () => {
+    const stored = (id: string) =>
+      srv.fleet.database.sqlite
+        .prepare(
+          `SELECT r.seq, c.key, c.unit, c.kind, r.ts, r.value, r.quality FROM readings r
+           JOIN channels c ON c.id = r.channel_id JOIN gateways g ON g.num = r.gateway_num
+           WHERE g.id = ? ORDER BY r.seq`,
+        )
+        .raw()
+        .all(id);
+    const [a, b] = [
+      new SimulatedGateway({ baseUrl: srv.url, readingsAs: 'records' }),
+      new SimulatedGateway({ baseUrl: srv.url }),
+    ];
+    for (const gw of [a, b]) await gw.enrol(srv.createClaimToken().token);
+    // Three channels; one without metadata, one whose unit changes within the batch.
+    const rs = a.nextReadings(12, Date.UTC(2026, 10, 1)).map((r, i): ReadingRecord => {
+      const { unit: _u, kind: _k, ...bare } = r;
+      if (i % 3 === 0) return { ...bare, channel: 'pump.running' };
+      if (i % 3 === 1)
+        return { ...r, channel: 'hall.energyImportKWh', quality: i === 4 ? 'uncertain' : 'good' };
+      return {
+        ...r,
+        channel: 'hall.powerW',
+        unit: i > 6 ? 'kW' : 'W',
+        kind: 'gauge',
+        value: i === 5 ? null : r.value,
+      };
+    });
+    for (const gw of [a, b]) {
+      const r = await gw.postTelemetry(rs);
+      expect(r.body).toStrictEqual({ acks: [{ bootEpoch: 1, seq: 12 }], stored: 12, duplicates: 0 });
+    }
+    expect(stored(b.gatewayId!)).toStrictEqual(stored(a.gatewayId!));
+    expect(stored(a.gatewayId!)).toHaveLength(12);
+
+    const body = JSON.stringify({ readings: rs.slice(0, 1), ...b.readingsField(rs.slice(1, 2)), events: [] });
+    const headers = signGatewayRequest(b.gatewayId!, 'POST', GATEWAY_TELEMETRY_PATH, body, b.key.privateKey);
+    const both = await fetch(`${srv.url}${GATEWAY_TELEMETRY_PATH}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body,
+    });
+    expect(both.status).toBe(400);
+    expect(await both.json()).toMatchObject({
+      path: 'body.columns',
+      message: expect.stringContaining('not both'),
+    });
   });
 });
 

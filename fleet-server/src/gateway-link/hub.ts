@@ -11,7 +11,7 @@ import { setLastSeen } from '../devices/last-seen.ts';
 import {
   type ApplyMessage,
   CLOSE_CODES,
-  fastTelemetry,
+  type EventRecord,
   type GatewayMessage,
   gatewayMessageSchema,
   type HelloMessage,
@@ -23,9 +23,21 @@ import {
   type SessionRefusalReason,
   type SignedConfigDocument,
   signServerProof,
-  type TelemetryMessage,
   verifySessionProof,
 } from '../protocol/index.ts';
+import {
+  columnsOfParsed,
+  decodeTelemetryValue,
+  type ReadingColumns,
+  toReadings,
+} from '../telemetry/index.ts';
+
+/** A telemetry message with its readings as columns, whichever form the gateway sent. */
+interface TelemetryIn {
+  batchId?: string;
+  readings: ReadingColumns;
+  events: EventRecord[];
+}
 
 export interface HubOptions {
   heartbeatS?: number;
@@ -181,11 +193,23 @@ export class GatewayHub {
         if (!session) ws.close(CLOSE_CODES.protocolError, 'bad message before auth');
         return;
       }
-      // Telemetry is most of the traffic: valid batches skip zod (see fast-readings.ts).
-      const fast = session ? fastTelemetry(json, 'message') : null;
-      const parsed: ParseResult<GatewayMessage> = fast
-        ? { ok: true, value: { type: 'telemetry', ...fast } }
-        : parseWireValue(gatewayMessageSchema, json);
+      // Telemetry is most of the traffic: a valid batch skips zod and goes straight into columns
+      // (telemetry/columns.ts).
+      if (session) {
+        const fast = decodeTelemetryValue(json, 'message');
+        if (fast.kind === 'readings') {
+          session.lastMessageAt = Date.now();
+          const batch: TelemetryIn = { readings: fast.columns, events: fast.events };
+          if (fast.batchId !== undefined) batch.batchId = fast.batchId;
+          try {
+            this.onTelemetry(ctx, session, batch);
+          } catch (err) {
+            this.messageFailed(ctx, session, 'telemetry', err);
+          }
+          return;
+        }
+      }
+      const parsed: ParseResult<GatewayMessage> = parseWireValue(gatewayMessageSchema, json);
       if (!parsed.ok) {
         const issue = parsed.issues[0]!;
         this.send(ws, { type: 'error', code: 'bad-message', message: issue.message, path: issue.path });
@@ -294,9 +318,12 @@ export class GatewayHub {
       case 'apply':
         this.onApply(ctx, s, msg);
         return;
-      case 'telemetry':
-        this.onTelemetry(ctx, s, msg);
+      case 'telemetry': {
+        const batch: TelemetryIn = { readings: columnsOfParsed(msg), events: msg.events };
+        if (msg.batchId !== undefined) batch.batchId = msg.batchId;
+        this.onTelemetry(ctx, s, batch);
         return;
+      }
       case 'ping':
         this.send(s.ws, { type: 'pong', t: msg.t });
         return;
@@ -354,7 +381,7 @@ export class GatewayHub {
     ctx.bus.emit('apply', { gatewayId: s.gatewayId, version: msg.version, state: msg.state });
   }
 
-  private onTelemetry(ctx: FleetContext, s: Session, msg: TelemetryMessage): void {
+  private onTelemetry(ctx: FleetContext, s: Session, msg: TelemetryIn): void {
     // The last-seen time is written with the batch, at most once a minute per session.
     const now = ctx.now();
     let seen: string | undefined;
@@ -362,6 +389,11 @@ export class GatewayHub {
       s.lastSeenWrittenAt = now;
       seen = s.gatewayId;
     }
+    // Records for live pages, made before the columns move to the writer thread.
+    const live =
+      ctx.bus.listenerCount('telemetry') > 0
+        ? { gatewayId: s.gatewayId, readings: toReadings(msg.readings), events: msg.events }
+        : null;
     ctx
       .ingestTelemetry(s.gatewayNum, msg, seen)
       .then((ack) => {
@@ -371,13 +403,11 @@ export class GatewayHub {
           ...(msg.batchId === undefined ? {} : { batchId: msg.batchId }),
           acks: ack.acks,
         });
-        if (ctx.bus.listenerCount('telemetry') > 0) {
-          ctx.bus.emit('telemetry', { gatewayId: s.gatewayId, readings: msg.readings, events: msg.events });
-        }
+        if (live) ctx.bus.emit('telemetry', live);
       })
       // Not acked (or failed after the ack): a gateway keeps unacked records in its journal and
       // sends them again.
-      .catch((err: unknown) => this.messageFailed(ctx, s, msg.type, err));
+      .catch((err: unknown) => this.messageFailed(ctx, s, 'telemetry', err));
   }
 
   /**

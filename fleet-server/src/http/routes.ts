@@ -49,7 +49,6 @@ import {
   enrolResponseSchema,
   GATEWAY_HEADERS,
   GATEWAY_TELEMETRY_PATH,
-  type ReadingRecord,
   type TelemetryBatch,
   telemetryAckSchema,
   telemetryBatchSchema,
@@ -57,10 +56,12 @@ import {
 import {
   channelSeries,
   checkBodySignature,
+  columnsOfParsed,
   decodeTelemetry,
   energyPerSite,
   listChannels,
   listEvents,
+  type ReadingColumns,
   toReadings,
   type WriterBatch,
 } from '../telemetry/index.ts';
@@ -449,19 +450,16 @@ export function registerRoutes(
       const r = perGateway.take(gw.id);
       if (!r.allowed) throw new RateLimitedError(r.retryAfterS);
       const decoded = decodeTelemetry(body, 'batch');
-      const batch: WriterBatch =
-        decoded.kind === 'readings' ? { readings: decoded.columns, events: [] } : parseTelemetryBody(body);
+      let batch: WriterBatch;
+      if (decoded.kind === 'readings') batch = { readings: decoded.columns, events: decoded.events };
+      else {
+        const parsed = parseTelemetryBody(body);
+        batch = { readings: columnsOfParsed(parsed), events: parsed.events };
+      }
       // Records for live pages, made before the columns move to the writer thread.
       const live =
         fleet.bus.listenerCount('telemetry') > 0
-          ? {
-              gatewayId: gw.id,
-              readings:
-                decoded.kind === 'readings'
-                  ? toReadings(decoded.columns)
-                  : (batch.readings as ReadingRecord[]),
-              events: batch.events,
-            }
+          ? { gatewayId: gw.id, readings: toReadings(batch.readings as ReadingColumns), events: batch.events }
           : null;
       const ack = await fleet.ingestTelemetry(gw.num, batch);
       if (live) fleet.bus.emit('telemetry', live);

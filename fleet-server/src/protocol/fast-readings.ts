@@ -1,7 +1,8 @@
 // A hand-written check of reading records that agrees with readingRecordSchema (a property test
-// holds them equal) but costs a fraction of it: ingest runs it on every record of every batch, and
-// falls back to zod only to describe a record that fails.
-import { MAX_BATCH_RECORDS, type ReadingRecord } from './messages.ts';
+// holds them equal) but costs a fraction of it: ingest runs it on every record of every batch that
+// sends records rather than columns (telemetry/columns.ts), and falls back to zod only to describe
+// a record that fails.
+import { MAX_BATCH_RECORDS } from './messages.ts';
 
 const KEYS = new Set(['bootEpoch', 'seq', 'ts', 'channel', 'value', 'quality', 'unit', 'kind']);
 const QUALITIES = new Set(['good', 'uncertain', 'bad']);
@@ -31,35 +32,4 @@ export function areValidReadings(readings: unknown): boolean {
   if (!Array.isArray(readings) || readings.length > MAX_BATCH_RECORDS) return false;
   for (const r of readings) if (!isValidReading(r)) return false;
   return true;
-}
-
-const BATCH_KEYS = new Set(['readings', 'events']);
-const MESSAGE_KEYS = new Set(['type', 'batchId', 'readings', 'events']);
-
-/**
- * The fast path for a telemetry batch (HTTP body) or telemetry message (WebSocket): returns the
- * readings as they are when every one is valid and no events need defaults filled in, or null,
- * in which case the caller parses with the zod schema (which also explains what is wrong).
- */
-export function fastTelemetry(
-  json: unknown,
-  shape: 'batch' | 'message',
-): { batchId?: string; readings: ReadingRecord[]; events: [] } | null {
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) return null;
-  const o = json as Record<string, unknown>;
-  const keys = shape === 'batch' ? BATCH_KEYS : MESSAGE_KEYS;
-  for (const k in o) if (!keys.has(k)) return null;
-  if (shape === 'message') {
-    if (o.type !== 'telemetry') return null;
-    if (o.batchId !== undefined && (typeof o.batchId !== 'string' || o.batchId.length > 64)) return null;
-  }
-  if (o.events !== undefined && !(Array.isArray(o.events) && o.events.length === 0)) return null;
-  const readings = o.readings ?? [];
-  if (!areValidReadings(readings)) return null;
-  const out: { batchId?: string; readings: ReadingRecord[]; events: [] } = {
-    readings: readings as ReadingRecord[],
-    events: [],
-  };
-  if (typeof o.batchId === 'string') out.batchId = o.batchId;
-  return out;
 }

@@ -99,14 +99,82 @@ export type EventRecordInput = z.input<typeof eventRecordSchema>;
 
 export const MAX_BATCH_RECORDS = 5000;
 
+/** A channel of a column batch: the key and metadata a reading record would carry. */
+export const readingChannelSchema = z.strictObject({
+  key: readingRecordSchema.shape.channel,
+  unit: readingRecordSchema.shape.unit,
+  kind: readingRecordSchema.shape.kind,
+});
+export type ReadingChannel = z.infer<typeof readingChannelSchema>;
+
+/** Reading qualities in a column batch: 0 good, 1 uncertain, 2 bad. */
+export const QUALITY_CODES = ['good', 'uncertain', 'bad'] as const;
+
+const column = <T extends z.ZodType>(item: T) => z.array(item).max(MAX_BATCH_RECORDS);
+
+/**
+ * The readings of a batch as columns: entry i of every column is reading i, and `channel[i]`
+ * points into `channels`. The same data as reading records in about a third of the bytes, and
+ * cheaper to parse (arrays of numbers instead of an object per reading); gateways send this form
+ * (encodeReadingColumns), the server takes either.
+ */
+export const readingColumnsSchema = z
+  .strictObject({
+    channels: column(readingChannelSchema),
+    channel: column(z.number().int().nonnegative()),
+    bootEpoch: column(recordKey.bootEpoch),
+    seq: column(recordKey.seq),
+    ts: column(recordKey.ts),
+    value: column(z.number().nullable()),
+    quality: column(z.number().int().min(0).max(2)),
+  })
+  .superRefine((c, ctx) => {
+    const n = c.seq.length;
+    for (const name of ['channel', 'bootEpoch', 'ts', 'value', 'quality'] as const) {
+      if (c[name].length !== n)
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: `has ${c[name].length} entries but seq has ${n}; every column needs one entry per reading`,
+        });
+    }
+    const i = c.channel.findIndex((ch) => ch >= c.channels.length);
+    if (i >= 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['channel', i],
+        message: `points at channels[${c.channel[i]}], but channels has ${c.channels.length} entries`,
+      });
+  });
+export type ReadingColumnsWire = z.infer<typeof readingColumnsSchema>;
+
 const readingsField = z.array(readingRecordSchema).max(MAX_BATCH_RECORDS).default([]);
 const eventsField = z.array(eventRecordSchema).max(MAX_BATCH_RECORDS).default([]);
+export const telemetryEventsSchema = eventsField;
+
+/** A batch's size and readings form, checked the same way for an HTTP body and a WebSocket message. */
+function checkBatch(
+  b: { readings: unknown[]; columns?: ReadingColumnsWire | undefined; events: unknown[] },
+  ctx: z.RefinementCtx,
+): void {
+  if (b.columns !== undefined && b.readings.length > 0)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['columns'],
+      message: 'send readings either as records (readings) or as columns, not both in one batch',
+    });
+  const records = b.readings.length + (b.columns?.seq.length ?? 0) + b.events.length;
+  if (records > MAX_BATCH_RECORDS)
+    ctx.addIssue({
+      code: 'custom',
+      path: [],
+      message: `a batch holds at most ${MAX_BATCH_RECORDS} records; split it`,
+    });
+}
 
 export const telemetryBatchSchema = z
-  .strictObject({ readings: readingsField, events: eventsField })
-  .refine((b) => b.readings.length + b.events.length <= MAX_BATCH_RECORDS, {
-    message: `a batch holds at most ${MAX_BATCH_RECORDS} records; split it`,
-  });
+  .strictObject({ readings: readingsField, columns: readingColumnsSchema.optional(), events: eventsField })
+  .superRefine(checkBatch);
 export type TelemetryBatch = z.infer<typeof telemetryBatchSchema>;
 
 /** Highest contiguous sequence stored for one boot epoch (0: none yet). Trim the journal up to it. */
@@ -165,13 +233,16 @@ export const applyMessageSchema = z.strictObject({
   detail: z.string().max(2000).optional(),
 });
 
-export const telemetryMessageSchema = z.strictObject({
-  type: z.literal('telemetry'),
-  /** Echoed in the ack so the sender can match them. */
-  batchId: z.string().max(64).optional(),
-  readings: readingsField,
-  events: eventsField,
-});
+export const telemetryMessageSchema = z
+  .strictObject({
+    type: z.literal('telemetry'),
+    /** Echoed in the ack so the sender can match them. */
+    batchId: z.string().max(64).optional(),
+    readings: readingsField,
+    columns: readingColumnsSchema.optional(),
+    events: eventsField,
+  })
+  .superRefine(checkBatch);
 
 export const pingMessageSchema = z.strictObject({ type: z.literal('ping'), t: z.number() });
 export const pongMessageSchema = z.strictObject({ type: z.literal('pong'), t: z.number() });

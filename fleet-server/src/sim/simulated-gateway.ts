@@ -9,6 +9,7 @@ import {
   ENROL_PATH,
   type EnrolResponse,
   type EventRecordInput,
+  encodeReadingColumns,
   enrolResponseSchema,
   GATEWAY_TELEMETRY_PATH,
   GATEWAY_WS_PATH,
@@ -16,6 +17,7 @@ import {
   generateEd25519KeyPair,
   newNonce,
   parseWire,
+  type ReadingColumnsWire,
   type ReadingRecord,
   type ServerMessage,
   type SignedConfigDocument,
@@ -35,6 +37,8 @@ export interface SimulatedGatewayOptions {
   bootEpoch?: number;
   /** Send apply reports through staged and trial first (default false: straight to the result). */
   reportSteps?: boolean;
+  /** How readings travel: as columns, as the gateway agent sends them (default), or as records. */
+  readingsAs?: 'columns' | 'records';
 }
 
 export class SimulatedGateway {
@@ -44,6 +48,7 @@ export class SimulatedGateway {
   running: ConfigRef | null = null;
   applyPolicy: ApplyPolicy;
   bootEpoch: number;
+  readingsAs: 'columns' | 'records';
   readonly received: ServerMessage[] = [];
   readonly acks = new Map<number, number>();
   closeInfo: { code: number; reason: string } | null = null;
@@ -58,6 +63,7 @@ export class SimulatedGateway {
     this.applyPolicy = options.applyPolicy ?? 'apply';
     this.bootEpoch = options.bootEpoch ?? 1;
     this.reportSteps = options.reportSteps ?? false;
+    this.readingsAs = options.readingsAs ?? 'columns';
     this.key = generateEd25519KeyPair();
   }
 
@@ -196,7 +202,7 @@ export class SimulatedGateway {
   async sendTelemetry(readings: ReadingRecord[], events: EventRecordInput[] = []): Promise<AckEntry[]> {
     const batchId = newNonce().slice(0, 12);
     const ack = this.waitFor((m) => m.type === 'ack' && m.batchId === batchId);
-    this.send({ type: 'telemetry', batchId, readings, events });
+    this.send({ type: 'telemetry', batchId, ...this.readingsField(readings), events });
     const m = await ack;
     return m.type === 'ack' ? m.acks : [];
   }
@@ -207,7 +213,7 @@ export class SimulatedGateway {
     events: EventRecordInput[] = [],
   ): Promise<{ status: number; body: TelemetryAck | { code: string; message: string; path: string } }> {
     if (!this.gatewayId) throw new Error('enrol first');
-    const body = JSON.stringify({ readings, events });
+    const body = JSON.stringify({ ...this.readingsField(readings), events });
     const headers = signGatewayRequest(
       this.gatewayId,
       'POST',
@@ -221,6 +227,12 @@ export class SimulatedGateway {
       body,
     });
     return { status: res.status, body: (await res.json()) as TelemetryAck };
+  }
+
+  /** A batch's readings in the form this gateway sends them. */
+  readingsField(readings: ReadingRecord[]): { readings: ReadingRecord[] } | { columns: ReadingColumnsWire } {
+    if (this.readingsAs === 'records' || readings.length === 0) return { readings };
+    return { columns: encodeReadingColumns(readings) };
   }
 
   private onDesired(doc: SignedConfigDocument): void {

@@ -1,13 +1,15 @@
 // Telemetry: exactly-once ingest of readings and events, 15 min / 1 h / 1 day rollups, and the
 // queries the API and the console use.
+export { type BodySignature, checkBodySignature, decodeTelemetry } from './batch-decoder.ts';
 export {
-  type BodySignature,
-  checkBodySignature,
-  type Decoded,
-  decodeTelemetry,
+  columnsFromRecords,
+  columnsFromWire,
+  columnsOfParsed,
+  type DecodedTelemetry,
+  decodeTelemetryValue,
   type ReadingColumns,
   toReadings,
-} from './batch-decoder.ts';
+} from './columns.ts';
 export { type IngestBatch, ROLLUP_BUCKETS_S, TelemetryStore } from './ingest.ts';
 export {
   channelSeries,

@@ -106,6 +106,39 @@ describe('TelemetryStore.ingest', () => {
       { bootEpoch: 7, seq: 6 },
     ]);
   });
+
+  it('keeps a channel’s unit and kind as the last reading that named them, in reading order', () => {
+    const units = fc.constantFrom('kWh', 'Wh', undefined);
+    const kinds = fc.constantFrom('counter' as const, 'gauge' as const, undefined);
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.constantFrom('a', 'b'), units, kinds), { minLength: 1, maxLength: 12 }),
+        (spec) => {
+          const g = nextGateway++;
+          const readings = spec.map(([channel, unit, kind], i): ReadingRecord => {
+            const r: ReadingRecord = { bootEpoch: 1, seq: i + 1, ts: i, channel, value: i, quality: 'good' };
+            if (unit !== undefined) r.unit = unit;
+            if (kind !== undefined) r.kind = kind;
+            return r;
+          });
+          telemetry.ingest(g, { readings, events: [] });
+          for (const key of ['a', 'b']) {
+            const mine = readings.filter((r) => r.channel === key);
+            const row = store.sqlite
+              .prepare('SELECT unit, kind FROM channels WHERE gateway_num = ? AND key = ?')
+              .get(g, key);
+            if (mine.length === 0) expect(row).toBeUndefined();
+            else
+              expect(row).toStrictEqual({
+                unit: mine.findLast((r) => r.unit !== undefined)?.unit ?? null,
+                kind: mine.findLast((r) => r.kind !== undefined)?.kind ?? null,
+              });
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
 });
 
 describe('rollups', () => {

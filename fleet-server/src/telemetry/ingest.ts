@@ -9,7 +9,14 @@
 // rollups are added up in memory and upserted once per commit (one row per channel and bucket for
 // every batch of a group commit together), not once per batch.
 import type Database from 'better-sqlite3';
-import type { AckEntry, EventRecordInput, ReadingRecord, TelemetryAck } from '../protocol/index.ts';
+import type {
+  AckEntry,
+  EventRecordInput,
+  ReadingChannel,
+  ReadingRecord,
+  TelemetryAck,
+} from '../protocol/index.ts';
+import { columnsFromRecords, type ReadingColumns } from './columns.ts';
 
 /** Rollup resolutions in seconds: the 15-minute metering interval, the hour and the day. */
 export const ROLLUP_BUCKETS_S = [900, 3600, 86400] as const;
@@ -55,13 +62,36 @@ function mergeRollup(agg: Rollup, part: Rollup): void {
 type Quarters = Map<number, Rollup>;
 
 export interface IngestBatch {
-  readings: readonly ReadingRecord[];
+  /** As records or as the decoder's columns (columns.ts); records are turned into columns first. */
+  readings: readonly ReadingRecord[] | ReadingColumns;
   events: readonly EventRecordInput[];
+}
+
+/** A batch as the store works on it. */
+interface ColumnBatch {
+  readings: ReadingColumns;
+  events: readonly EventRecordInput[];
+}
+
+function columnBatch(b: IngestBatch): ColumnBatch {
+  const readings = b.readings;
+  return {
+    readings: Array.isArray(readings) ? columnsFromRecords(readings) : (readings as ReadingColumns),
+    events: b.events,
+  };
+}
+
+/** Entries of a batch's channel list that share a key, or null when every key is its own. */
+function sharedKeys(channels: readonly ReadingChannel[]): Map<string, number> | null {
+  if (channels.length < 2) return null;
+  const keys = new Set<string>();
+  for (const c of channels) keys.add(c.key);
+  return keys.size === channels.length ? null : new Map();
 }
 
 interface GroupJob {
   gatewayNum: number;
-  batch: IngestBatch;
+  batch: ColumnBatch;
   now: number;
   resolve: (ack: TelemetryAck) => void;
   reject: (error: unknown) => void;
@@ -105,7 +135,7 @@ export class TelemetryStore {
   private readonly selectWatermarks: Database.Statement;
   private readonly channelCache = new Map<number, Map<string, ChannelRow>>();
   private readonly ingestTx: Database.Transaction<
-    (gatewayNum: number, batch: IngestBatch, now: number) => TelemetryAck
+    (gatewayNum: number, batch: ColumnBatch, now: number) => TelemetryAck
   >;
   private readonly groupTx: Database.Transaction<(jobs: readonly GroupJob[]) => TelemetryAck[]>;
   private readonly groupTxSavepoints: Database.Transaction<(jobs: readonly GroupJob[]) => GroupOutcome[]>;
@@ -166,7 +196,7 @@ export class TelemetryStore {
     this.selectWatermarks = sqlite.prepare(
       'SELECT boot_epoch AS bootEpoch, seq FROM ingest_watermarks WHERE gateway_num = ? ORDER BY boot_epoch',
     );
-    this.ingestTx = sqlite.transaction((g: number, b: IngestBatch, now: number) => {
+    this.ingestTx = sqlite.transaction((g: number, b: ColumnBatch, now: number) => {
       const quarters: Quarters = new Map();
       const ack = this.ingestInTx(g, b, now, quarters);
       this.writeRollups(quarters);
@@ -182,7 +212,7 @@ export class TelemetryStore {
       this.writeRollups(quarters);
       return acks;
     });
-    const jobTx = sqlite.transaction((g: number, b: IngestBatch, now: number, q: Quarters) =>
+    const jobTx = sqlite.transaction((g: number, b: ColumnBatch, now: number, q: Quarters) =>
       this.ingestInTx(g, b, now, q),
     );
     this.groupTxSavepoints = sqlite.transaction((jobs: readonly GroupJob[]) => {
@@ -209,8 +239,9 @@ export class TelemetryStore {
   /** Stores a batch in one transaction and returns the acks of every boot epoch it touched. */
   ingest(gatewayNum: number, batch: IngestBatch, now = Date.now()): TelemetryAck {
     try {
+      const columns = columnBatch(batch);
       this.options.beforeTransaction?.();
-      return this.ingestTx.immediate(gatewayNum, batch, now);
+      return this.ingestTx.immediate(gatewayNum, columns, now);
     } catch (error) {
       this.channelCache.clear(); // a channel row made by the rolled-back batch is gone again
       throw error;
@@ -224,7 +255,7 @@ export class TelemetryStore {
    */
   ingestGrouped(gatewayNum: number, batch: IngestBatch, now = Date.now()): Promise<TelemetryAck> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ gatewayNum, batch, now, resolve, reject });
+      this.pending.push({ gatewayNum, batch: columnBatch(batch), now, resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         // Two turns, not one: batches whose bytes are still arriving when the first batch is
@@ -243,7 +274,7 @@ export class TelemetryStore {
     let take = 0;
     while (take < this.pending.length) {
       const b = this.pending[take]!.batch;
-      const size = b.readings.length + b.events.length;
+      const size = b.readings.count + b.events.length;
       if (take > 0 && records + size > GROUP_MAX_RECORDS) break;
       records += size;
       take++;
@@ -303,17 +334,18 @@ export class TelemetryStore {
     return perGateway;
   }
 
-  private channelId(gatewayNum: number, perGateway: Map<string, ChannelRow>, r: ReadingRecord): number {
-    let c = perGateway.get(r.channel);
+  /** The channel's id, made or its unit and kind updated as a reading with this entry says. */
+  private channelId(gatewayNum: number, perGateway: Map<string, ChannelRow>, ch: ReadingChannel): number {
+    let c = perGateway.get(ch.key);
     if (!c) {
-      this.insertChannel.run(gatewayNum, r.channel, r.unit ?? null, r.kind ?? null);
-      c = this.selectChannel.get(gatewayNum, r.channel) as ChannelRow;
-      perGateway.set(r.channel, c);
+      this.insertChannel.run(gatewayNum, ch.key, ch.unit ?? null, ch.kind ?? null);
+      c = this.selectChannel.get(gatewayNum, ch.key) as ChannelRow;
+      perGateway.set(ch.key, c);
     }
-    if ((r.unit !== undefined && r.unit !== c.unit) || (r.kind !== undefined && r.kind !== c.kind)) {
-      c = { id: c.id, unit: r.unit ?? c.unit, kind: r.kind ?? c.kind };
+    if ((ch.unit !== undefined && ch.unit !== c.unit) || (ch.kind !== undefined && ch.kind !== c.kind)) {
+      c = { id: c.id, unit: ch.unit ?? c.unit, kind: ch.kind ?? c.kind };
       this.updateChannelMeta.run(c.unit, c.kind, c.id);
-      perGateway.set(r.channel, c);
+      perGateway.set(ch.key, c);
     }
     return c.id;
   }
@@ -340,7 +372,7 @@ export class TelemetryStore {
   }
 
   /** The boot epochs of a batch, with which of its readings may be stored already. */
-  private spans(gatewayNum: number, batch: IngestBatch): Map<number, EpochSpan> {
+  private spans(gatewayNum: number, batch: ColumnBatch): Map<number, EpochSpan> {
     const spans = new Map<number, EpochSpan>();
     const spanOf = (bootEpoch: number, seq: number): EpochSpan => {
       let s = spans.get(bootEpoch);
@@ -352,18 +384,21 @@ export class TelemetryStore {
     };
     let span: EpochSpan | undefined;
     let spanEpoch = -1;
-    for (const r of batch.readings) {
-      if (r.bootEpoch !== spanEpoch) {
-        span = spanOf(r.bootEpoch, r.seq);
-        spanEpoch = r.bootEpoch;
+    const { count, numbers } = batch.readings;
+    for (let i = 0; i < count; i++) {
+      const bootEpoch = numbers[i * 4]!;
+      const seq = numbers[i * 4 + 1]!;
+      if (bootEpoch !== spanEpoch) {
+        span = spanOf(bootEpoch, seq);
+        spanEpoch = bootEpoch;
       }
       const s = span!;
-      if (r.seq < s.min) s.min = r.seq;
-      if (r.seq > s.max) s.max = r.seq;
-      if (r.seq <= s.lastReadingSeq) s.rising = false;
-      s.lastReadingSeq = r.seq;
+      if (seq < s.min) s.min = seq;
+      if (seq > s.max) s.max = seq;
+      if (seq <= s.lastReadingSeq) s.rising = false;
+      s.lastReadingSeq = seq;
       s.readings++;
-      s.seqs.push(r.seq);
+      s.seqs.push(seq);
     }
     for (const e of batch.events) {
       const s = spanOf(e.bootEpoch, e.seq);
@@ -378,42 +413,60 @@ export class TelemetryStore {
         stored = this.readingSeqsBetween.all(gatewayNum, bootEpoch, s.min, s.max) as number[];
       } else {
         stored = [];
-        for (const r of batch.readings)
-          if (r.bootEpoch === bootEpoch && this.readingAt.get(gatewayNum, bootEpoch, r.seq) !== undefined)
-            stored.push(r.seq);
+        for (let i = 0; i < count; i++) {
+          const seq = numbers[i * 4 + 1]!;
+          if (numbers[i * 4] === bootEpoch && this.readingAt.get(gatewayNum, bootEpoch, seq) !== undefined)
+            stored.push(seq);
+        }
       }
       if (stored.length > 0 || !s.rising) s.stored = new Set(stored);
     }
     return spans;
   }
 
-  private ingestInTx(gatewayNum: number, batch: IngestBatch, now: number, quarters: Quarters): TelemetryAck {
+  private ingestInTx(gatewayNum: number, batch: ColumnBatch, now: number, quarters: Quarters): TelemetryAck {
     const spans = this.spans(gatewayNum, batch);
     const perGateway = this.channelsOf(gatewayNum);
+    const { count, numbers, quality: qualities, channel, channels } = batch.readings;
+    // Each channel entry is resolved to its id once per batch; entries that share a key (a
+    // channel whose unit or kind changes within the batch) again whenever the entry in use for
+    // that key changes, so the metadata is updated in reading order as before.
+    const ids = new Array<number>(channels.length).fill(-1);
+    const inUse = sharedKeys(channels);
     let stored = 0;
     let params: unknown[] = new Array(INSERT_CHUNK * READING_COLUMNS);
     let n = 0; // rows in params
     let span: EpochSpan | undefined;
     let spanEpoch = -1;
-    for (const r of batch.readings) {
-      if (r.bootEpoch !== spanEpoch) {
-        span = spans.get(r.bootEpoch);
-        spanEpoch = r.bootEpoch;
+    for (let i = 0; i < count; i++) {
+      const bootEpoch = numbers[i * 4]!;
+      const seq = numbers[i * 4 + 1]!;
+      if (bootEpoch !== spanEpoch) {
+        span = spans.get(bootEpoch);
+        spanEpoch = bootEpoch;
       }
       const seen = span!.stored;
       if (seen !== null) {
-        if (seen.has(r.seq)) continue;
-        seen.add(r.seq); // a seq repeated later in the same batch is a duplicate too
+        if (seen.has(seq)) continue;
+        seen.add(seq); // a seq repeated later in the same batch is a duplicate too
       }
-      const channelId = this.channelId(gatewayNum, perGateway, r);
-      const value = r.value;
-      const quality = r.quality === 'good' ? 0 : r.quality === 'uncertain' ? 1 : 2;
+      const entry = channel[i]!;
+      let channelId = ids[entry]!;
+      if (channelId < 0 || (inUse !== null && inUse.get(channels[entry]!.key) !== entry)) {
+        channelId = this.channelId(gatewayNum, perGateway, channels[entry]!);
+        ids[entry] = channelId;
+        inUse?.set(channels[entry]!.key, entry);
+      }
+      const ts = numbers[i * 4 + 2]!;
+      const raw = numbers[i * 4 + 3]!;
+      const value = Number.isNaN(raw) ? null : raw;
+      const quality = qualities[i]!;
       const o = n * READING_COLUMNS;
       params[o] = gatewayNum;
-      params[o + 1] = r.bootEpoch;
-      params[o + 2] = r.seq;
+      params[o + 1] = bootEpoch;
+      params[o + 2] = seq;
       params[o + 3] = channelId;
-      params[o + 4] = r.ts;
+      params[o + 4] = ts;
       params[o + 5] = value;
       params[o + 6] = quality;
       if (++n === INSERT_CHUNK) {
@@ -423,7 +476,7 @@ export class TelemetryStore {
       stored++;
       // Only newly stored, usable values enter the rollups, so a resent batch never counts twice.
       if (value === null || quality === 2) continue;
-      const idx = Math.floor(r.ts / 900_000);
+      const idx = Math.floor(ts / 900_000);
       const key = channelId * 1e8 + idx;
       const agg = quarters.get(key);
       if (!agg) {
@@ -435,9 +488,9 @@ export class TelemetryStore {
           sum: value,
           min: value,
           max: value,
-          firstTs: r.ts,
+          firstTs: ts,
           first: value,
-          lastTs: r.ts,
+          lastTs: ts,
           last: value,
         });
       } else {
@@ -445,12 +498,12 @@ export class TelemetryStore {
         agg.sum += value;
         if (value < agg.min) agg.min = value;
         if (value > agg.max) agg.max = value;
-        if (r.ts < agg.firstTs) {
-          agg.firstTs = r.ts;
+        if (ts < agg.firstTs) {
+          agg.firstTs = ts;
           agg.first = value;
         }
-        if (r.ts >= agg.lastTs) {
-          agg.lastTs = r.ts;
+        if (ts >= agg.lastTs) {
+          agg.lastTs = ts;
           agg.last = value;
         }
       }
@@ -495,7 +548,7 @@ export class TelemetryStore {
       acks.push({ bootEpoch, seq });
     }
     acks.sort((a, b) => a.bootEpoch - b.bootEpoch);
-    const total = batch.readings.length + batch.events.length;
+    const total = count + batch.events.length;
     return { acks, stored, duplicates: total - stored };
   }
 

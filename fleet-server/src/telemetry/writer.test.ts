@@ -6,7 +6,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type FleetDatabase, openFleetDatabase, writeTx } from '../db/index.ts';
 import { auditLog } from '../db/schema.ts';
 import type { ReadingRecord } from '../protocol/index.ts';
-import { toColumns } from './batch-decoder.ts';
+import { columnsFromRecords } from './columns.ts';
 import { TelemetryStore } from './ingest.ts';
 import { TelemetryWriter } from './writer.ts';
 
@@ -63,7 +63,7 @@ describe('TelemetryWriter', () => {
     try {
       const viaThread = await Promise.all(
         batches.map((readings, i) =>
-          writer.ingest(7, { readings: i % 2 ? toColumns(readings) : readings, events: [] }, 1000),
+          writer.ingest(7, { readings: i % 2 ? columnsFromRecords(readings) : readings, events: [] }, 1000),
         ),
       );
       const onLoop = await Promise.all(

@@ -24,7 +24,7 @@ import { setLastSeen } from '../devices/last-seen.ts';
 import { UnavailableError } from '../errors.ts';
 import type { EventRecordInput, ReadingRecord, TelemetryAck } from '../protocol/index.ts';
 import { startTsWorker } from '../worker-thread.ts';
-import { type ReadingColumns, toColumns, toReadings, transferList } from './batch-decoder.ts';
+import { columnsFromRecords, type ReadingColumns, transferList } from './columns.ts';
 import type { TelemetryStore } from './ingest.ts';
 
 /** A batch as the writer takes it: readings as records or as the decoder's columns. */
@@ -113,14 +113,11 @@ export class TelemetryWriter {
     const worker = this.worker;
     if (!worker) {
       if (this.closing) return Promise.reject(new UnavailableError('the fleet server is shutting down'));
-      const readings: readonly ReadingRecord[] = Array.isArray(batch.readings)
-        ? batch.readings
-        : toReadings(batch.readings as ReadingColumns);
       if (seen !== undefined) setLastSeen(this.options.loopConnection, seen, now);
-      return this.options.fallback.ingestGrouped(gatewayNum, { readings, events: batch.events }, now);
+      return this.options.fallback.ingestGrouped(gatewayNum, batch, now);
     }
     const columns = Array.isArray(batch.readings)
-      ? toColumns(batch.readings)
+      ? columnsFromRecords(batch.readings)
       : (batch.readings as ReadingColumns);
     const request: WriteRequest = {
       id: this.nextId++,

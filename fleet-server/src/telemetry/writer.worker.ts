@@ -6,7 +6,6 @@ import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { WriteGate } from '../db/write-gate.ts';
 import { setLastSeen } from '../devices/last-seen.ts';
-import { toReadings } from './batch-decoder.ts';
 import { TelemetryStore } from './ingest.ts';
 import type { WriteReply, WriteRequest, WriterControl, WriterWorkerData } from './writer.ts';
 
@@ -57,7 +56,7 @@ port.on('message', (m: WriteRequest | WriterControl) => {
     seen.set(m.seen, m.now);
   }
   const done = store
-    .ingestGrouped(m.gatewayNum, { readings: toReadings(m.columns), events: m.events }, m.now)
+    .ingestGrouped(m.gatewayNum, { readings: m.columns, events: m.events }, m.now)
     .then(
       (ack) => port.postMessage({ id: m.id, ack } satisfies WriteReply),
       (error: unknown) =>

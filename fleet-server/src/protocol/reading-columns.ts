@@ -1,0 +1,89 @@
+// Reading records ⇄ the column form of a telemetry batch (readingColumnsSchema). Gateways encode
+// their readings this way before they send them; the server decodes the columns straight into
+// typed arrays (telemetry/columns.ts) and needs readingsFromColumns only to show them.
+import {
+  QUALITY_CODES,
+  type ReadingChannel,
+  type ReadingColumnsWire,
+  type ReadingRecord,
+} from './messages.ts';
+
+const QUALITY_CODE = { good: 0, uncertain: 1, bad: 2 } as const;
+
+/** The column form of `readings` (in the same order); one channel entry per key, unit and kind. */
+export function encodeReadingColumns(readings: readonly ReadingRecord[]): ReadingColumnsWire {
+  const n = readings.length;
+  const out: ReadingColumnsWire = {
+    channels: [],
+    channel: new Array<number>(n),
+    bootEpoch: new Array<number>(n),
+    seq: new Array<number>(n),
+    ts: new Array<number>(n),
+    value: new Array<number | null>(n),
+    quality: new Array<number>(n),
+  };
+  const entries = new ChannelEntries(out.channels);
+  for (let i = 0; i < n; i++) {
+    const r = readings[i]!;
+    out.channel[i] = entries.indexOf(r.channel, r.unit, r.kind);
+    out.bootEpoch[i] = r.bootEpoch;
+    out.seq[i] = r.seq;
+    out.ts[i] = r.ts;
+    out.value[i] = r.value;
+    out.quality[i] = QUALITY_CODE[r.quality];
+  }
+  return out;
+}
+
+/** The reading records of a column batch (checked with readingColumnsSchema first). */
+export function readingsFromColumns(c: ReadingColumnsWire): ReadingRecord[] {
+  const out = new Array<ReadingRecord>(c.seq.length);
+  for (let i = 0; i < out.length; i++) {
+    const ch = c.channels[c.channel[i]!]!;
+    const r: ReadingRecord = {
+      bootEpoch: c.bootEpoch[i]!,
+      seq: c.seq[i]!,
+      ts: c.ts[i]!,
+      channel: ch.key,
+      value: c.value[i]!,
+      quality: QUALITY_CODES[c.quality[i]!]!,
+    };
+    if (ch.unit !== undefined) r.unit = ch.unit;
+    if (ch.kind !== undefined) r.kind = ch.kind;
+    out[i] = r;
+  }
+  return out;
+}
+
+/**
+ * Channel entries by (key, unit, kind): one Map look-up per reading when a channel keeps its
+ * metadata (the usual case), a second one only when it changes.
+ */
+export class ChannelEntries {
+  private readonly byKey = new Map<string, number>();
+  private readonly byAll = new Map<string, number>();
+
+  constructor(readonly channels: ReadingChannel[]) {}
+
+  indexOf(key: string, unit: string | undefined, kind: ReadingChannel['kind']): number {
+    const i = this.byKey.get(key);
+    if (i !== undefined) {
+      const c = this.channels[i]!;
+      if (c.unit === unit && c.kind === kind) return i;
+    }
+    // unit may be '' (but never contains a NUL byte, nor does a key in practice: JSON allows it,
+    // so the full key spells each part's length).
+    const full = `${key.length}:${key}${unit === undefined ? '-' : `${unit.length}:${unit}`}${kind ?? '-'}`;
+    let j = this.byAll.get(full);
+    if (j === undefined) {
+      j = this.channels.length;
+      const c: ReadingChannel = { key };
+      if (unit !== undefined) c.unit = unit;
+      if (kind !== undefined) c.kind = kind;
+      this.channels.push(c);
+      this.byAll.set(full, j);
+    }
+    this.byKey.set(key, j);
+    return j;
+  }
+}
