@@ -18,6 +18,7 @@ import {
   PROTOCOL_VERSION,
   parseWire,
   type ReadingRecord,
+  readingsFromColumns,
   type ServerMessage,
   type SignedConfigDocument,
   signDocument,
@@ -32,6 +33,8 @@ export interface FakeFleet {
   claimTokens: Set<string>;
   /** Readings stored exactly once, by `${bootEpoch}:${seq}`. */
   readings: Map<string, ReadingRecord & { receivedAtMs: number }>;
+  /** The form each telemetry message carried its readings in. */
+  readingsAs: ('columns' | 'records')[];
   events: Map<string, EventRecord>;
   duplicates: number;
   applyReports: ApplyMessage[];
@@ -174,7 +177,9 @@ export async function startFakeFleet(): Promise<FakeFleet> {
         fleet.applyReports.push(msg);
       } else if (msg.type === 'telemetry') {
         const now = Date.now();
-        for (const r of msg.readings) {
+        const readings = msg.columns ? readingsFromColumns(msg.columns) : msg.readings;
+        fleet.readingsAs.push(msg.columns ? 'columns' : 'records');
+        for (const r of readings) {
           if (isStored(r.bootEpoch, r.seq)) fleet.duplicates++;
           else fleet.readings.set(`${r.bootEpoch}:${r.seq}`, { ...r, receivedAtMs: now });
           ingest(r.bootEpoch, [r.seq]);
@@ -184,7 +189,7 @@ export async function startFakeFleet(): Promise<FakeFleet> {
           else fleet.events.set(`${e.bootEpoch}:${e.seq}`, e);
           ingest(e.bootEpoch, [e.seq]);
         }
-        const epochs = new Set([...msg.readings, ...msg.events].map((r) => r.bootEpoch));
+        const epochs = new Set([...readings, ...msg.events].map((r) => r.bootEpoch));
         send(ws, {
           type: 'ack',
           ...(msg.batchId === undefined ? {} : { batchId: msg.batchId }),
@@ -203,6 +208,7 @@ export async function startFakeFleet(): Promise<FakeFleet> {
     serverKey,
     claimTokens: new Set(['claim-token-0001']),
     readings: new Map(),
+    readingsAs: [],
     events: new Map(),
     duplicates: 0,
     applyReports: [],

@@ -118,6 +118,7 @@ describe('fleet link', () => {
     await until(() => fleet.readings.size === 1200 && journal.stats().records === 0);
     expect(uploadedValues()).toEqual(Array.from({ length: 1200 }, (_, i) => i + 1));
     expect(fleet.duplicates).toBe(0);
+    expect(new Set(fleet.readingsAs)).toStrictEqual(new Set(['columns'])); // what the fleet server takes fastest
     expect(fleet.hellos[0]).toMatchObject({ type: 'hello', running, bootEpoch: journal.uploadEpoch });
     expect(desired).toEqual([null]);
     expect(link.stats()).toMatchObject({ state: 'online', sessions: 1, ackedSeq: 1200 });
