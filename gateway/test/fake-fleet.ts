@@ -46,7 +46,8 @@ export interface FakeFleet {
   /** Drop every connection and refuse new ones until resume(). */
   cut(): void;
   resume(): void;
-  mode: 'normal' | 'garbage';
+  /** garbage: not the protocol at all; before-columns: refuses readings as columns, as a fleet server from before them did. */
+  mode: 'normal' | 'garbage' | 'before-columns';
   close(): Promise<void>;
 }
 
@@ -140,6 +141,16 @@ export async function startFakeFleet(): Promise<FakeFleet> {
     let gatewayId: string | undefined;
     send(ws, { type: 'challenge', nonce, protocol: PROTOCOL_VERSION, serverTime: Date.now() });
     ws.on('message', (data) => {
+      if (fleet.mode === 'before-columns' && 'columns' in (JSON.parse(data.toString()) as object)) {
+        // What that server's strict schema answered for the key it did not know.
+        send(ws, {
+          type: 'error',
+          code: 'bad-message',
+          message: 'Unrecognized key: "columns"',
+          path: '(root)',
+        });
+        return;
+      }
       const parsed = parseWire(gatewayMessageSchema, data.toString());
       if (!parsed.ok) {
         send(ws, {

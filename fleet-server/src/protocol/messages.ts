@@ -110,7 +110,10 @@ export type ReadingChannel = z.infer<typeof readingChannelSchema>;
 /** Reading qualities in a column batch: 0 good, 1 uncertain, 2 bad. */
 export const QUALITY_CODES = ['good', 'uncertain', 'bad'] as const;
 
-const column = <T extends z.ZodType>(item: T) => z.array(item).max(MAX_BATCH_RECORDS);
+const column = <T extends z.ZodType>(item: T) =>
+  z.array(item).max(MAX_BATCH_RECORDS, `a batch holds at most ${MAX_BATCH_RECORDS} records; split it`);
+const QUALITY_CODE_HINT = 'expected a quality code: 0 good, 1 uncertain, 2 bad';
+const COLUMN_NAMES = ['seq', 'channel', 'bootEpoch', 'ts', 'value', 'quality'] as const;
 
 /**
  * The readings of a batch as columns: entry i of every column is reading i, and `channel[i]`
@@ -126,24 +129,22 @@ export const readingColumnsSchema = z
     seq: column(recordKey.seq),
     ts: column(recordKey.ts),
     value: column(z.number().nullable()),
-    quality: column(z.number().int().min(0).max(2)),
+    quality: column(z.number().int(QUALITY_CODE_HINT).min(0, QUALITY_CODE_HINT).max(2, QUALITY_CODE_HINT)),
   })
   .superRefine((c, ctx) => {
-    const n = c.seq.length;
-    for (const name of ['channel', 'bootEpoch', 'ts', 'value', 'quality'] as const) {
-      if (c[name].length !== n)
-        ctx.addIssue({
-          code: 'custom',
-          path: [name],
-          message: `has ${c[name].length} entries but seq has ${n}; every column needs one entry per reading`,
-        });
-    }
+    const lengths = COLUMN_NAMES.map((name) => c[name].length);
+    if (lengths.some((n) => n !== lengths[0]))
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: `every column needs one entry per reading, but ${COLUMN_NAMES.map((name, i) => `${name} has ${lengths[i]}`).join(', ')}`,
+      });
     const i = c.channel.findIndex((ch) => ch >= c.channels.length);
     if (i >= 0)
       ctx.addIssue({
         code: 'custom',
         path: ['channel', i],
-        message: `points at channels[${c.channel[i]}], but channels has ${c.channels.length} entries`,
+        message: `points at channels[${c.channel[i]}], but channels has ${c.channels.length} ${c.channels.length === 1 ? 'entry' : 'entries'}; add that channel to channels or fix the index`,
       });
   });
 export type ReadingColumnsWire = z.infer<typeof readingColumnsSchema>;

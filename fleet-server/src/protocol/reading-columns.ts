@@ -71,8 +71,8 @@ export class ChannelEntries {
       const c = this.channels[i]!;
       if (c.unit === unit && c.kind === kind) return i;
     }
-    // unit may be '' (but never contains a NUL byte, nor does a key in practice: JSON allows it,
-    // so the full key spells each part's length).
+    // Key, unit (which may be '') and kind in one string: each part's length is spelled out, so no
+    // two different triples give the same string whatever characters they hold.
     const full = `${key.length}:${key}${unit === undefined ? '-' : `${unit.length}:${unit}`}${kind ?? '-'}`;
     let j = this.byAll.get(full);
     if (j === undefined) {

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   encodeReadingColumns,
+  MAX_BATCH_RECORDS,
   type ReadingRecord,
   readingColumnsSchema,
   readingsFromColumns,
@@ -148,9 +149,15 @@ describe('reading columns on the wire', () => {
     const paths = (v: unknown) =>
       readingColumnsSchema.safeParse(v).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     expect(paths({ ...wire, channel: [0, 3] })).toStrictEqual([
-      'channel.1: points at channels[3], but channels has 1 entries',
+      'channel.1: points at channels[3], but channels has 1 entry; add that channel to channels or fix the index',
     ]);
-    expect(paths({ ...wire, ts: [5] })?.[0]).toMatch(/^ts: has 1 entries but seq has 2/);
+    // Whichever column is short, every length is named.
+    expect(paths({ ...wire, seq: [1] })).toStrictEqual([
+      ': every column needs one entry per reading, but seq has 1, channel has 2, bootEpoch has 2, ts has 2, value has 2, quality has 2',
+    ]);
+    expect(paths({ ...wire, quality: [0, 3] })).toStrictEqual([
+      'quality.1: expected a quality code: 0 good, 1 uncertain, 2 bad',
+    ]);
   });
 });
 
@@ -203,6 +210,25 @@ describe('decodeTelemetryValue', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+
+  it('takes a batch of exactly MAX_BATCH_RECORDS records and not one more, events counted', () => {
+    const rs = Array.from(
+      { length: MAX_BATCH_RECORDS },
+      (_, i): ReadingRecord => ({ bootEpoch: 1, seq: i + 1, ts: i, channel: 'a', value: i, quality: 'good' }),
+    );
+    const batch = (n: number, events: unknown[]) => ({
+      columns: encodeReadingColumns(rs.slice(0, n)),
+      events,
+    });
+    for (const [b, ok] of [
+      [batch(MAX_BATCH_RECORDS, []), true],
+      [batch(MAX_BATCH_RECORDS - 1, [event]), true],
+      [batch(MAX_BATCH_RECORDS - 1, [event, { ...event, seq: 10 }]), false],
+    ] as const) {
+      expect(decodeTelemetryValue(b, 'batch').kind).toBe(ok ? 'readings' : 'other');
+      expect(telemetryBatchSchema.safeParse(b).success).toBe(ok);
+    }
   });
 
   it('decodes column batches into the records they were encoded from', () => {

@@ -132,6 +132,7 @@ export class TelemetryWriter {
       try {
         // The columns move to the thread; whoever gave them must not read them again.
         worker.postMessage(request, transferList(columns));
+        columns.count = 0; // its arrays are gone: anyone reading them again sees no readings
       } catch (error) {
         // Columns already moved elsewhere, an event that cannot be cloned: nothing was sent.
         this.inFlight.delete(request.id);

@@ -173,6 +173,22 @@ describe('fleet link', () => {
     await until(() => fleet.readings.size === 10);
   });
 
+  it('a fleet server from before the column form: falls back to records, nothing lost or doubled', async () => {
+    const { identity, journal } = await enrolled();
+    journal.append(readings(1, 1200));
+    fleet.mode = 'before-columns';
+    const logged: string[] = [];
+    startLink({ identity, journal, log: (_level, m) => logged.push(m) });
+    await until(() => fleet.readings.size === 1200 && journal.stats().records === 0);
+    expect(uploadedValues()).toEqual(Array.from({ length: 1200 }, (_, i) => i + 1));
+    expect(fleet.duplicates).toBe(0);
+    expect(new Set(fleet.readingsAs)).toStrictEqual(new Set(['records']));
+    expect(logged).toContain(
+      'the fleet server does not take readings as columns (it is older than this agent); sending records instead',
+    );
+    fleet.mode = 'normal';
+  });
+
   it('refuses a server that cannot prove the pinned key', async () => {
     const { journal } = await enrolled();
     const identity = loadIdentity(dir);

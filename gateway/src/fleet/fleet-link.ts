@@ -76,6 +76,8 @@ export class FleetLink {
   #lastError: string | undefined;
   #sentRecords = 0;
   #ackedSeq = 0;
+  /** Readings go as columns unless the server turned them down (one older than this agent). */
+  #readingsAs: 'columns' | 'records' = 'columns';
   // Per session:
   #uploading = false;
   #lastSentSeq = 0;
@@ -264,6 +266,20 @@ export class FleetLink {
       }
       case 'error':
         this.#fail(`the server reported ${msg.code} at ${msg.path}: ${msg.message}`);
+        // A fleet server from before the column form refuses it as an unknown key. Send records
+        // from now on, and start a new session so that what it refused is sent again.
+        if (
+          this.#readingsAs === 'columns' &&
+          msg.code === 'bad-message' &&
+          msg.message.includes('"columns"')
+        ) {
+          this.#readingsAs = 'records';
+          this.#o.log?.(
+            'warn',
+            'the fleet server does not take readings as columns (it is older than this agent); sending records instead',
+          );
+          ws.terminate();
+        }
         return;
       case 'ping':
         this.#send({ type: 'pong', t: msg.t });
@@ -320,10 +336,11 @@ export class FleetLink {
       const { readings, events } = toWire(rows);
       // Readings travel as columns: about a third of the bytes of records, and cheaper for the
       // server to take in (fleet-server README, "Telemetry").
+      const asColumns = this.#readingsAs === 'columns' && readings.length > 0;
       this.#send({
         type: 'telemetry',
         batchId,
-        ...(readings.length > 0 ? { columns: encodeReadingColumns(readings) } : {}),
+        ...(asColumns ? { columns: encodeReadingColumns(readings) } : { readings }),
         events,
       });
       this.#lastSentSeq = rows[rows.length - 1]!.uploadSeq;
