@@ -48,6 +48,8 @@ export interface FakeFleet {
   resume(): void;
   /** garbage: not the protocol at all; before-columns: refuses readings as columns, as a fleet server from before them did. */
   mode: 'normal' | 'garbage' | 'before-columns';
+  /** Answer this many telemetry messages with an internal error and no ack (a store that failed). */
+  failTelemetry: number;
   close(): Promise<void>;
 }
 
@@ -186,6 +188,14 @@ export async function startFakeFleet(): Promise<FakeFleet> {
         send(ws, { type: 'ack', acks: [...watermarks].map(([bootEpoch, seq]) => ({ bootEpoch, seq })) });
       } else if (msg.type === 'apply') {
         fleet.applyReports.push(msg);
+      } else if (msg.type === 'telemetry' && fleet.failTelemetry > 0) {
+        fleet.failTelemetry--;
+        send(ws, {
+          type: 'error',
+          code: 'internal',
+          message: 'could not store; resend it later',
+          path: '(root)',
+        });
       } else if (msg.type === 'telemetry') {
         const now = Date.now();
         const readings = msg.columns ? readingsFromColumns(msg.columns) : msg.readings;
@@ -220,6 +230,7 @@ export async function startFakeFleet(): Promise<FakeFleet> {
     claimTokens: new Set(['claim-token-0001']),
     readings: new Map(),
     readingsAs: [],
+    failTelemetry: 0,
     events: new Map(),
     duplicates: 0,
     applyReports: [],

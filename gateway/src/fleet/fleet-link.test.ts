@@ -189,6 +189,17 @@ describe('fleet link', () => {
     fleet.mode = 'normal';
   });
 
+  it('a batch the server could not store is sent again in a new session, not left in flight', async () => {
+    const { identity, journal } = await enrolled();
+    fleet.failTelemetry = 3;
+    const link = startLink({ identity, journal, maxInFlightBatches: 3 });
+    journal.append(readings(1, 30));
+    await until(() => fleet.readings.size === 30 && journal.stats().records === 0);
+    expect(uploadedValues()).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    expect(link.stats().sessions).toBeGreaterThan(1);
+    expect(link.stats().lastError).toContain('internal');
+  });
+
   it('refuses a server that cannot prove the pinned key', async () => {
     const { journal } = await enrolled();
     const identity = loadIdentity(dir);

@@ -279,6 +279,11 @@ export class FleetLink {
             'the fleet server does not take readings as columns (it is older than this agent); sending records instead',
           );
           ws.terminate();
+        } else if (msg.code === 'internal') {
+          // The server could not store a batch (its writer restarting, a full disk) and will not
+          // ack it. Left in flight it would hold its slot until the session ends; end it now, and
+          // the next session (after the backoff) sends everything unacked again.
+          ws.terminate();
         }
         return;
       case 'ping':
