@@ -15,14 +15,20 @@ import {
 } from '../src/protocol/index.ts';
 import { SimulatedGateway } from '../src/sim/simulated-gateway.ts';
 
-interface Job {
-  url: string;
-  mode: 'http' | 'ws';
+interface Identity {
   gatewayId: string;
   serverPublicKey: string;
   privateKeyPem: string;
   publicKey: string;
+}
+
+interface Job {
+  url: string;
+  mode: 'http' | 'ws';
+  /** The gateways that send; the batches are shared out among them. */
+  gateways: Identity[];
   bootEpoch: number;
+  /** Batches per gateway. */
   batches: number;
   batchSize: number;
   inFlight: number;
@@ -81,13 +87,14 @@ function post(
   });
 }
 
-process.once('message', async (job: Job) => {
+/** One gateway's batches, prepared; run() sends them with job.inFlight unacked at most. */
+async function prepare(job: Job, id: Identity): Promise<{ run: () => Promise<void>; close: () => void }> {
   const gw = new SimulatedGateway({ baseUrl: job.url, bootEpoch: job.bootEpoch });
-  const privateKey = privateKeyFromPem(job.privateKeyPem);
+  const privateKey = privateKeyFromPem(id.privateKeyPem);
   Object.assign(gw, {
-    gatewayId: job.gatewayId,
-    serverPublicKey: job.serverPublicKey,
-    key: { publicKey: job.publicKey, privateKey },
+    gatewayId: id.gatewayId,
+    serverPublicKey: id.serverPublicKey,
+    key: { publicKey: id.publicKey, privateKey },
   });
   const batches = buildBatches(job);
   const readingsField = (readings: ReadingRecord[]) =>
@@ -110,7 +117,7 @@ process.once('message', async (job: Job) => {
   } else {
     const requests = batches.map((readings) => {
       const text = JSON.stringify({ ...readingsField(readings), events: [] });
-      const headers = signGatewayRequest(job.gatewayId, 'POST', GATEWAY_TELEMETRY_PATH, text, privateKey);
+      const headers = signGatewayRequest(id.gatewayId, 'POST', GATEWAY_TELEMETRY_PATH, text, privateKey);
       return { body: Buffer.from(text), headers };
     });
     send = async (i) => {
@@ -119,19 +126,32 @@ process.once('message', async (job: Job) => {
       if (r.status !== 200) throw new Error(`HTTP ${r.status}: ${r.text}`);
     };
   }
-  // The server measures its own CPU from here on (its threads' start-up is not the figure).
-  await new Promise<void>((resolve) => process.send?.({ starting: true }, () => resolve()));
-  const cpu0 = process.cpuUsage();
-  const start = performance.now();
   let next = 0;
   const worker = async () => {
     while (next < batches.length) await send(next++);
   };
-  await Promise.all(Array.from({ length: job.inFlight }, worker));
+  return {
+    run: async () => {
+      await Promise.all(Array.from({ length: job.inFlight }, worker));
+    },
+    close: () => {
+      gw.close();
+      agent.destroy();
+    },
+  };
+}
+
+process.once('message', async (job: Job) => {
+  const senders = [];
+  for (const id of job.gateways) senders.push(await prepare(job, id));
+  // The server measures its own CPU from here on (its threads' start-up is not the figure).
+  await new Promise<void>((resolve) => process.send?.({ starting: true }, () => resolve()));
+  const cpu0 = process.cpuUsage();
+  const start = performance.now();
+  await Promise.all(senders.map((s) => s.run()));
   const seconds = (performance.now() - start) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  gw.close();
-  agent.destroy();
+  for (const s of senders) s.close();
   process.send?.({ seconds, cpuS: (cpu.user + cpu.system) / 1e6 });
   process.disconnect();
 });

@@ -5,7 +5,7 @@
 // back in every round; the figures are medians, and ratioToRaw is the median of the rounds' own
 // ratios (this machine is shared: a neighbour slows both halves of a round alike, not all rounds).
 // Run: npm run bench -w @brana/fleet-server -- ingest [--json] [--quick] [--case http|ws] [--rounds n]
-//      [--records] [--threads]
+//      [--records] [--gateways n] [--threads]
 import { fork } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -29,8 +29,13 @@ const showThreads = process.argv.includes('--threads');
 const roundsArg = process.argv.indexOf('--rounds');
 const ROUNDS = roundsArg >= 0 ? Number(process.argv[roundsArg + 1]) : quick ? 1 : 3;
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error('--rounds takes a whole number ≥ 1');
+// --gateways n shares the batches out among n gateways, each with 8 in flight (default 1).
+const gatewaysArg = process.argv.indexOf('--gateways');
+const GATEWAYS = gatewaysArg >= 0 ? Number(process.argv[gatewaysArg + 1]) : 1;
 const BATCH = 500;
 const BATCHES = quick ? 60 : 400;
+if (!Number.isInteger(GATEWAYS) || GATEWAYS < 1 || BATCHES % GATEWAYS !== 0)
+  throw new Error(`--gateways takes a whole number ≥ 1 that divides ${BATCHES}`);
 const ROWS = BATCH * BATCHES;
 
 /** CPU seconds of each thread of this process (Linux /proc; empty elsewhere), by thread id. */
@@ -90,8 +95,17 @@ async function pathRate(
     app: { gatewayRateLimit: { perSecond: 1e6, burst: 1e6 } },
   });
   try {
-    const gw = new SimulatedGateway({ baseUrl: server.url });
-    await gw.enrol(server.createClaimToken().token);
+    const gateways = [];
+    for (let g = 0; g < GATEWAYS; g++) {
+      const gw = new SimulatedGateway({ baseUrl: server.url });
+      await gw.enrol(server.createClaimToken().token);
+      gateways.push({
+        gatewayId: gw.gatewayId!,
+        serverPublicKey: gw.serverPublicKey!,
+        privateKeyPem: privateKeyToPem(gw.key.privateKey),
+        publicKey: gw.key.publicKey,
+      });
+    }
     const child = fork(new URL('./ingest-client.ts', import.meta.url));
     // Server CPU is counted from the client's start message, as the client's own clock.
     let cpu0 = process.cpuUsage();
@@ -110,12 +124,9 @@ async function pathRate(
     child.send({
       url: server.url,
       mode,
-      gatewayId: gw.gatewayId,
-      serverPublicKey: gw.serverPublicKey,
-      privateKeyPem: privateKeyToPem(gw.key.privateKey),
-      publicKey: gw.key.publicKey,
+      gateways,
       bootEpoch: 1,
-      batches: BATCHES,
+      batches: BATCHES / GATEWAYS,
       batchSize: BATCH,
       inFlight: 8, // the gateway agent keeps up to 8 batches unacked
       readingsAs,
@@ -167,6 +178,7 @@ try {
       unit: 'readings/s',
       readings: ROWS,
       batchSize: BATCH,
+      gateways: GATEWAYS,
       readingsAs,
       rounds: ROUNDS,
       readingsPerS: Math.round(rate),
@@ -188,7 +200,7 @@ try {
   if (json) for (const r of rows) process.stdout.write(`${JSON.stringify(r)}\n`);
   else {
     console.log(
-      `ingest: ${ROWS} readings in batches of ${BATCH} (load from a second process, 8 batches in flight, readings as ${readingsAs}), median of ${ROUNDS} round(s)`,
+      `ingest: ${ROWS} readings in batches of ${BATCH} (load from a second process, ${GATEWAYS} gateway(s) with 8 batches in flight each, readings as ${readingsAs}), median of ${ROUNDS} round(s)`,
     );
     console.table(rows.map(({ bench: _b, unit: _u, ...r }) => r));
   }
