@@ -6,8 +6,8 @@
 // decodeTelemetryValue is the fast path for a parsed telemetry body or message: a hand-written
 // check that agrees with the zod schemas (property-tested) and fills the columns in the same pass.
 // Anything it does not take comes back as 'other', for the zod schema to parse and explain.
-import { areValidReadings } from '../protocol/fast-readings.ts';
 import {
+  areValidReadings,
   ChannelEntries,
   type EventRecord,
   MAX_BATCH_RECORDS,
@@ -60,7 +60,7 @@ export function columnsFromRecords(readings: readonly ReadingRecord[]): ReadingC
     numbers[i * 4 + 1] = r.seq;
     numbers[i * 4 + 2] = r.ts;
     numbers[i * 4 + 3] = r.value === null ? Number.NaN : r.value;
-    quality[i] = QUALITY_CODE[r.quality];
+    quality[i] = QUALITY_CODE[r.quality] ?? 2; // unchecked records: an unknown quality is not good
     channel[i] = entries.indexOf(r.channel, r.unit, r.kind);
   }
   return c;
