@@ -130,6 +130,13 @@ describe('/openapi.json', () => {
       r.body.paths['/api/v1/enrol'].post.responses['201'].content['application/json'].schema.properties
         .serverPublicKey,
     ).toBeDefined();
+    // The telemetry body is read by the route itself, and still documented: records or columns.
+    const telemetry =
+      r.body.paths['/api/v1/gateway/telemetry'].post.requestBody.content['application/json'].schema;
+    expect(Object.keys(telemetry.properties)).toEqual(['readings', 'columns', 'events']);
+    expect(Object.keys(telemetry.properties.columns.properties)).toEqual(
+      expect.arrayContaining(['channels', 'channel', 'seq', 'ts', 'value', 'quality']),
+    );
     const params = r.body.paths['/api/v1/events'].get.parameters.map((p: { name: string }) => p.name);
     expect(params).toEqual(expect.arrayContaining(['siteId', 'kind', 'from', 'to']));
   });

@@ -116,8 +116,13 @@ export interface RouteSpec<B extends z.ZodType | undefined, Q extends z.ZodType 
   body?: B;
   query?: Q;
   response?: z.ZodType;
-  /** A body that is not JSON (e.g. text/csv); documented with this media type. */
+  /**
+   * A body the handler reads itself (text/csv, or JSON it decodes on its own fast path);
+   * documented with this media type.
+   */
   rawBody?: string;
+  /** The schema a rawBody follows, for the OpenAPI document only (the handler checks it). */
+  rawBodySchema?: z.ZodType;
 }
 
 type Infer<T> = T extends z.ZodType ? z.output<T> : undefined;
@@ -233,7 +238,8 @@ export class ApiRegistry {
           content: { 'application/json': { schema: toSchema(spec.body, 'input') } },
         };
       } else if (spec.rawBody) {
-        op.requestBody = { required: true, content: { [spec.rawBody]: { schema: { type: 'string' } } } };
+        const schema = spec.rawBodySchema ? toSchema(spec.rawBodySchema, 'input') : { type: 'string' };
+        op.requestBody = { required: true, content: { [spec.rawBody]: { schema } } };
       }
       paths[path] ??= {};
       paths[path][spec.method] = op;

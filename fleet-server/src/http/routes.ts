@@ -421,6 +421,7 @@ export function registerRoutes(
       access: 'gateway',
       response: telemetryAckSchema,
       rawBody: 'application/json',
+      rawBodySchema: telemetryBatchSchema,
     },
     async (c, { fleet }) => {
       const gatewayId = c.req.header(GATEWAY_HEADERS.id);
