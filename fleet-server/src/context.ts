@@ -8,7 +8,7 @@ import type { FleetDatabase, FleetDb } from './db/index.ts';
 import type { GatewayHub } from './gateway-link/hub.ts';
 import type { EventRecordInput, ReadingRecord, TelemetryAck } from './protocol/index.ts';
 import type { RolloutService } from './rollouts/service.ts';
-import type { TelemetryStore, TelemetryWriter, WriterBatch } from './telemetry/index.ts';
+import type { TelemetryIn, TelemetryStore, TelemetryWriter } from './telemetry/index.ts';
 
 export interface Logger {
   info(msg: string, fields?: Record<string, unknown>): void;
@@ -33,11 +33,16 @@ export interface FleetContext {
   /** The event loop's telemetry store: watermarks, and ingest where no writer thread runs. */
   telemetry: TelemetryStore;
   /**
-   * Stores a telemetry batch exactly once and resolves with its ack after the commit: on the
-   * writer thread (telemetry/writer.ts) when the database is a file, else on the event loop.
-   * `seen` (a gateway id): set that gateway's last_seen_at too, in the same place.
+   * Stores a gateway's telemetry batch exactly once and resolves with its ack after the commit: on
+   * the writer thread (telemetry/writer.ts) when the database is a file, else on the event loop.
+   * Then shows it to live pages (`bus` 'telemetry'). `markSeen`: set the gateway's last_seen_at
+   * too, in the same place.
    */
-  ingestTelemetry(gatewayNum: number, batch: WriterBatch, seen?: string): Promise<TelemetryAck>;
+  ingestTelemetry(
+    gateway: { num: number; id: string },
+    batch: TelemetryIn,
+    markSeen?: boolean,
+  ): Promise<TelemetryAck>;
   /** Stores telemetry: on its thread, or with `telemetry` where none runs (closed with the server). */
   writer: TelemetryWriter;
   rollouts: RolloutService;

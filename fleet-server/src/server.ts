@@ -27,7 +27,7 @@ import {
   publicKeyOf,
 } from './protocol/index.ts';
 import { RolloutService } from './rollouts/service.ts';
-import { TelemetryStore, TelemetryWriter } from './telemetry/index.ts';
+import { TelemetryStore, TelemetryWriter, toReadings } from './telemetry/index.ts';
 
 export interface FleetServerOptions {
   /** SQLite file; default ./.brana/fleet.db (or BRANA_FLEET_DB). */
@@ -119,7 +119,21 @@ export function createFleetContext(
     db: database.db,
     serverKey: loadServerKey(database.db, now()),
     telemetry,
-    ingestTelemetry: (gatewayNum, batch, seen) => writer.ingest(gatewayNum, batch, now(), seen),
+    ingestTelemetry: async (gateway, batch, markSeen) => {
+      // Records for live pages, made before the columns move to the writer thread.
+      const live =
+        bus.listenerCount('telemetry') > 0
+          ? { gatewayId: gateway.id, readings: toReadings(batch.columns), events: batch.events }
+          : null;
+      const ack = await writer.ingest(
+        gateway.num,
+        { readings: batch.columns, events: batch.events },
+        now(),
+        markSeen ? gateway.id : undefined,
+      );
+      if (live) bus.emit('telemetry', live);
+      return ack;
+    },
     writer,
     rollouts,
     hub,

@@ -11,7 +11,6 @@ import { setLastSeen } from '../devices/last-seen.ts';
 import {
   type ApplyMessage,
   CLOSE_CODES,
-  type EventRecord,
   type GatewayMessage,
   gatewayMessageSchema,
   type HelloMessage,
@@ -25,19 +24,7 @@ import {
   signServerProof,
   verifySessionProof,
 } from '../protocol/index.ts';
-import {
-  columnsOfParsed,
-  decodeTelemetryValue,
-  type ReadingColumns,
-  toReadings,
-} from '../telemetry/index.ts';
-
-/** A telemetry message with its readings as columns, whichever form the gateway sent. */
-interface TelemetryIn {
-  batchId?: string;
-  readings: ReadingColumns;
-  events: EventRecord[];
-}
+import { decodeTelemetryValue, type TelemetryIn, telemetryOfParsed } from '../telemetry/index.ts';
 
 export interface HubOptions {
   heartbeatS?: number;
@@ -199,10 +186,8 @@ export class GatewayHub {
         const fast = decodeTelemetryValue(json, 'message');
         if (fast.kind === 'readings') {
           session.lastMessageAt = Date.now();
-          const batch: TelemetryIn = { readings: fast.columns, events: fast.events };
-          if (fast.batchId !== undefined) batch.batchId = fast.batchId;
           try {
-            this.onTelemetry(ctx, session, batch);
+            this.onTelemetry(ctx, session, fast);
           } catch (err) {
             this.messageFailed(ctx, session, 'telemetry', err);
           }
@@ -318,12 +303,9 @@ export class GatewayHub {
       case 'apply':
         this.onApply(ctx, s, msg);
         return;
-      case 'telemetry': {
-        const batch: TelemetryIn = { readings: columnsOfParsed(msg), events: msg.events };
-        if (msg.batchId !== undefined) batch.batchId = msg.batchId;
-        this.onTelemetry(ctx, s, batch);
+      case 'telemetry':
+        this.onTelemetry(ctx, s, telemetryOfParsed(msg));
         return;
-      }
       case 'ping':
         this.send(s.ws, { type: 'pong', t: msg.t });
         return;
@@ -384,18 +366,10 @@ export class GatewayHub {
   private onTelemetry(ctx: FleetContext, s: Session, msg: TelemetryIn): void {
     // The last-seen time is written with the batch, at most once a minute per session.
     const now = ctx.now();
-    let seen: string | undefined;
-    if (now - s.lastSeenWrittenAt > 60_000) {
-      s.lastSeenWrittenAt = now;
-      seen = s.gatewayId;
-    }
-    // Records for live pages, made before the columns move to the writer thread.
-    const live =
-      ctx.bus.listenerCount('telemetry') > 0
-        ? { gatewayId: s.gatewayId, readings: toReadings(msg.readings), events: msg.events }
-        : null;
+    const markSeen = now - s.lastSeenWrittenAt > 60_000;
+    if (markSeen) s.lastSeenWrittenAt = now;
     ctx
-      .ingestTelemetry(s.gatewayNum, msg, seen)
+      .ingestTelemetry({ num: s.gatewayNum, id: s.gatewayId }, msg, markSeen)
       .then((ack) => {
         this.corkUntilNextTick(s.ws);
         this.send(s.ws, {
@@ -403,7 +377,6 @@ export class GatewayHub {
           ...(msg.batchId === undefined ? {} : { batchId: msg.batchId }),
           acks: ack.acks,
         });
-        if (live) ctx.bus.emit('telemetry', live);
       })
       // Not acked (or failed after the ack): a gateway keeps unacked records in its journal and
       // sends them again.

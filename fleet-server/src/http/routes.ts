@@ -56,14 +56,11 @@ import {
 import {
   channelSeries,
   checkBodySignature,
-  columnsOfParsed,
   decodeTelemetry,
   energyPerSite,
   listChannels,
   listEvents,
-  type ReadingColumns,
-  toReadings,
-  type WriterBatch,
+  telemetryOfParsed,
 } from '../telemetry/index.ts';
 import { type ApiRegistry, SESSION_COOKIE, timeParam, zodToBadRequest } from './api.ts';
 import type { RateLimiter } from './rate-limit.ts';
@@ -451,20 +448,8 @@ export function registerRoutes(
       const r = perGateway.take(gw.id);
       if (!r.allowed) throw new RateLimitedError(r.retryAfterS);
       const decoded = decodeTelemetry(body, 'batch');
-      let batch: WriterBatch;
-      if (decoded.kind === 'readings') batch = { readings: decoded.columns, events: decoded.events };
-      else {
-        const parsed = parseTelemetryBody(body);
-        batch = { readings: columnsOfParsed(parsed), events: parsed.events };
-      }
-      // Records for live pages, made before the columns move to the writer thread.
-      const live =
-        fleet.bus.listenerCount('telemetry') > 0
-          ? { gatewayId: gw.id, readings: toReadings(batch.readings as ReadingColumns), events: batch.events }
-          : null;
-      const ack = await fleet.ingestTelemetry(gw.num, batch);
-      if (live) fleet.bus.emit('telemetry', live);
-      return c.json(ack, 200);
+      const batch = decoded.kind === 'readings' ? decoded : telemetryOfParsed(parseTelemetryBody(body));
+      return c.json(await fleet.ingestTelemetry(gw, batch), 200);
     },
   );
 

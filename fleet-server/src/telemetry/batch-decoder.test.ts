@@ -8,7 +8,7 @@ import {
   telemetryBatchSchema,
 } from '../protocol/index.ts';
 import { type BodySignature, checkBodySignature, decodeTelemetry } from './batch-decoder.ts';
-import { columnsOfParsed, toReadings } from './columns.ts';
+import { telemetryOfParsed, toReadings } from './columns.ts';
 
 const reading: fc.Arbitrary<ReadingRecord> = fc
   .record(
@@ -65,7 +65,7 @@ describe('decodeTelemetry', () => {
         const slow = telemetryBatchSchema.safeParse(JSON.parse(text));
         expect(d.kind).toBe(slow.success ? 'readings' : 'other');
         if (d.kind === 'readings' && slow.success)
-          expect(toReadings(d.columns)).toEqual(toReadings(columnsOfParsed(slow.data)));
+          expect(toReadings(d.columns)).toEqual(toReadings(telemetryOfParsed(slow.data).columns));
       }),
     );
   });

@@ -9,7 +9,7 @@ import {
   telemetryBatchSchema,
   telemetryMessageSchema,
 } from '../protocol/index.ts';
-import { columnsFromRecords, columnsOfParsed, decodeTelemetryValue, toReadings } from './columns.ts';
+import { columnsFromRecords, decodeTelemetryValue, telemetryOfParsed, toReadings } from './columns.ts';
 
 // Few channel names and units, so that batches repeat channels and change their metadata.
 const reading: fc.Arbitrary<ReadingRecord> = fc
@@ -199,11 +199,11 @@ describe('decodeTelemetryValue', () => {
           const slow = schema.safeParse(b);
           expect(fast.kind).toBe(slow.success ? 'readings' : 'other');
           if (fast.kind !== 'readings' || !slow.success) continue;
-          const data = slow.data as Parameters<typeof columnsOfParsed>[0] & {
+          const data = slow.data as Parameters<typeof telemetryOfParsed>[0] & {
             events: unknown[];
             batchId?: string;
           };
-          expect(toReadings(fast.columns)).toStrictEqual(toReadings(columnsOfParsed(data)));
+          expect(toReadings(fast.columns)).toStrictEqual(toReadings(telemetryOfParsed(data).columns));
           expect(fast.events).toStrictEqual(data.events);
           expect(fast.batchId).toBe(data.batchId);
         }

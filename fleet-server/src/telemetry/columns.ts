@@ -30,8 +30,15 @@ export interface ReadingColumns {
   channels: ReadingChannel[];
 }
 
+/** A telemetry batch as the server takes it in: its readings as columns, its events, its id. */
+export interface TelemetryIn {
+  batchId?: string;
+  columns: ReadingColumns;
+  events: EventRecord[];
+}
+
 export type DecodedTelemetry =
-  | { kind: 'readings'; batchId?: string; columns: ReadingColumns; events: EventRecord[] }
+  | ({ kind: 'readings' } & TelemetryIn)
   /** Not something the fast path takes (or not JSON): parse it with the zod schema. */
   | { kind: 'other' };
 
@@ -82,12 +89,19 @@ export function columnsFromWire(w: ReadingColumnsWire): ReadingColumns {
   return c;
 }
 
-/** The readings of a batch the zod schema parsed, in whichever form it sent them. */
-export function columnsOfParsed(b: {
+/** A batch the zod schema parsed, its readings as columns in whichever form it sent them. */
+export function telemetryOfParsed(b: {
+  batchId?: string;
   readings: readonly ReadingRecord[];
   columns?: ReadingColumnsWire;
-}): ReadingColumns {
-  return b.columns !== undefined ? columnsFromWire(b.columns) : columnsFromRecords(b.readings);
+  events: EventRecord[];
+}): TelemetryIn {
+  const out: TelemetryIn = {
+    columns: b.columns !== undefined ? columnsFromWire(b.columns) : columnsFromRecords(b.readings),
+    events: b.events,
+  };
+  if (b.batchId !== undefined) out.batchId = b.batchId;
+  return out;
 }
 
 /** The records the columns hold (for live pages and tests). */

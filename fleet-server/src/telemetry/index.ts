@@ -4,10 +4,11 @@ export { type BodySignature, checkBodySignature, decodeTelemetry } from './batch
 export {
   columnsFromRecords,
   columnsFromWire,
-  columnsOfParsed,
   type DecodedTelemetry,
   decodeTelemetryValue,
   type ReadingColumns,
+  type TelemetryIn,
+  telemetryOfParsed,
   toReadings,
 } from './columns.ts';
 export { type IngestBatch, ROLLUP_BUCKETS_S, TelemetryStore } from './ingest.ts';
