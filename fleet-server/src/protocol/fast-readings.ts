@@ -2,29 +2,33 @@
 // holds them equal) but costs a fraction of it: ingest runs it on every record of every batch that
 // sends records rather than columns (telemetry/columns.ts), and falls back to zod only to describe
 // a record that fails.
-import { MAX_BATCH_RECORDS } from './messages.ts';
+import { channelKindSchema, MAX_BATCH_RECORDS, QUALITY_CODES } from './messages.ts';
 
 const KEYS = new Set(['bootEpoch', 'seq', 'ts', 'channel', 'value', 'quality', 'unit', 'kind']);
-const QUALITIES = new Set(['good', 'uncertain', 'bad']);
-const KINDS = new Set(['counter', 'gauge', 'status']);
+const QUALITIES = new Set<unknown>(QUALITY_CODES);
+const KINDS = new Set<unknown>(channelKindSchema.options);
 
-function isInt(v: unknown, min: number): boolean {
+/** A safe integer ≥ min, as the schemas' `.int()` bounds take it. */
+export function isIntAtLeast(v: unknown, min: number): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
+}
+
+/** A channel's key, unit and kind as readingRecordSchema (and readingChannelSchema) take them. */
+export function isValidChannel(key: unknown, unit: unknown, kind: unknown): boolean {
+  if (typeof key !== 'string' || key.length < 1 || key.length > 200) return false;
+  if (unit !== undefined && (typeof unit !== 'string' || unit.length > 32)) return false;
+  return kind === undefined || KINDS.has(kind);
 }
 
 export function isValidReading(r: unknown): boolean {
   if (r === null || typeof r !== 'object' || Array.isArray(r)) return false;
   const o = r as Record<string, unknown>;
   for (const k in o) if (!KEYS.has(k)) return false;
-  if (!isInt(o.bootEpoch, 0) || !isInt(o.seq, 1) || !isInt(o.ts, 0)) return false;
-  const ch = o.channel;
-  if (typeof ch !== 'string' || ch.length < 1 || ch.length > 200) return false;
+  if (!isIntAtLeast(o.bootEpoch, 0) || !isIntAtLeast(o.seq, 1) || !isIntAtLeast(o.ts, 0)) return false;
   const v = o.value;
   if (v !== null && (typeof v !== 'number' || !Number.isFinite(v))) return false;
-  if (typeof o.quality !== 'string' || !QUALITIES.has(o.quality)) return false;
-  if (o.unit !== undefined && (typeof o.unit !== 'string' || o.unit.length > 32)) return false;
-  if (o.kind !== undefined && (typeof o.kind !== 'string' || !KINDS.has(o.kind))) return false;
-  return true;
+  if (!QUALITIES.has(o.quality)) return false;
+  return isValidChannel(o.channel, o.unit, o.kind);
 }
 
 /** True when `readings` is an array that readingsField accepts unchanged. */

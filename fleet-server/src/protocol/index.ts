@@ -16,7 +16,7 @@ export {
   type VerifyDocumentResult,
   verifyDocument,
 } from './documents.ts';
-export { areValidReadings, isValidReading } from './fast-readings.ts';
+export { areValidReadings, isIntAtLeast, isValidChannel, isValidReading } from './fast-readings.ts';
 export {
   decodeBase64url,
   type Ed25519KeyPair,
@@ -32,7 +32,7 @@ export {
   verifyCanonical,
 } from './keys.ts';
 export * from './messages.ts';
-export { ChannelEntries, encodeReadingColumns, readingsFromColumns } from './reading-columns.ts';
+export { ChannelEntries, encodeReadingColumns, readingOf, readingsFromColumns } from './reading-columns.ts';
 export {
   formatPath,
   GATEWAY_HEADERS,

@@ -109,9 +109,11 @@ export type ReadingChannel = z.infer<typeof readingChannelSchema>;
 
 /** Reading qualities in a column batch: 0 good, 1 uncertain, 2 bad. */
 export const QUALITY_CODES = ['good', 'uncertain', 'bad'] as const;
+/** QUALITY_CODES the other way round. */
+export const QUALITY_CODE = { good: 0, uncertain: 1, bad: 2 } as const;
 
-const column = <T extends z.ZodType>(item: T) =>
-  z.array(item).max(MAX_BATCH_RECORDS, `a batch holds at most ${MAX_BATCH_RECORDS} records; split it`);
+const BATCH_LIMIT = `a batch holds at most ${MAX_BATCH_RECORDS} records; split it`;
+const column = <T extends z.ZodType>(item: T) => z.array(item).max(MAX_BATCH_RECORDS, BATCH_LIMIT);
 const QUALITY_CODE_HINT = 'expected a quality code: 0 good, 1 uncertain, 2 bad';
 const COLUMN_NAMES = ['seq', 'channel', 'bootEpoch', 'ts', 'value', 'quality'] as const;
 
@@ -165,12 +167,7 @@ function checkBatch(
       message: 'send readings either as records (readings) or as columns, not both in one batch',
     });
   const records = b.readings.length + (b.columns?.seq.length ?? 0) + b.events.length;
-  if (records > MAX_BATCH_RECORDS)
-    ctx.addIssue({
-      code: 'custom',
-      path: [],
-      message: `a batch holds at most ${MAX_BATCH_RECORDS} records; split it`,
-    });
+  if (records > MAX_BATCH_RECORDS) ctx.addIssue({ code: 'custom', path: [], message: BATCH_LIMIT });
 }
 
 export const telemetryBatchSchema = z

@@ -2,13 +2,12 @@
 // their readings this way before they send them; the server decodes the columns straight into
 // typed arrays (telemetry/columns.ts) and needs readingsFromColumns only to show them.
 import {
+  QUALITY_CODE,
   QUALITY_CODES,
   type ReadingChannel,
   type ReadingColumnsWire,
   type ReadingRecord,
 } from './messages.ts';
-
-const QUALITY_CODE = { good: 0, uncertain: 1, bad: 2 } as const;
 
 /** The column form of `readings` (in the same order); one channel entry per key, unit and kind. */
 export function encodeReadingColumns(readings: readonly ReadingRecord[]): ReadingColumnsWire {
@@ -35,23 +34,33 @@ export function encodeReadingColumns(readings: readonly ReadingRecord[]): Readin
   return out;
 }
 
+/** The reading record of one column entry: its channel's key, and unit and kind when it has them. */
+export function readingOf(
+  ch: ReadingChannel,
+  bootEpoch: number,
+  seq: number,
+  ts: number,
+  value: number | null,
+  quality: number,
+): ReadingRecord {
+  const r: ReadingRecord = { bootEpoch, seq, ts, channel: ch.key, value, quality: QUALITY_CODES[quality]! };
+  if (ch.unit !== undefined) r.unit = ch.unit;
+  if (ch.kind !== undefined) r.kind = ch.kind;
+  return r;
+}
+
 /** The reading records of a column batch (checked with readingColumnsSchema first). */
 export function readingsFromColumns(c: ReadingColumnsWire): ReadingRecord[] {
   const out = new Array<ReadingRecord>(c.seq.length);
-  for (let i = 0; i < out.length; i++) {
-    const ch = c.channels[c.channel[i]!]!;
-    const r: ReadingRecord = {
-      bootEpoch: c.bootEpoch[i]!,
-      seq: c.seq[i]!,
-      ts: c.ts[i]!,
-      channel: ch.key,
-      value: c.value[i]!,
-      quality: QUALITY_CODES[c.quality[i]!]!,
-    };
-    if (ch.unit !== undefined) r.unit = ch.unit;
-    if (ch.kind !== undefined) r.kind = ch.kind;
-    out[i] = r;
-  }
+  for (let i = 0; i < out.length; i++)
+    out[i] = readingOf(
+      c.channels[c.channel[i]!]!,
+      c.bootEpoch[i]!,
+      c.seq[i]!,
+      c.ts[i]!,
+      c.value[i]!,
+      c.quality[i]!,
+    );
   return out;
 }
 

@@ -10,11 +10,14 @@ import {
   areValidReadings,
   ChannelEntries,
   type EventRecord,
+  isIntAtLeast,
+  isValidChannel,
   MAX_BATCH_RECORDS,
-  QUALITY_CODES,
+  QUALITY_CODE,
   type ReadingChannel,
   type ReadingColumnsWire,
   type ReadingRecord,
+  readingOf,
   telemetryEventsSchema,
 } from '../protocol/index.ts';
 
@@ -43,8 +46,6 @@ export type DecodedTelemetry =
   | { kind: 'other' };
 
 export type BodyShape = 'batch' | 'message';
-
-const QUALITY_CODE = { good: 0, uncertain: 1, bad: 2 } as const;
 
 function allocate(count: number, channels: ReadingChannel[]): ReadingColumns {
   return {
@@ -110,18 +111,14 @@ export function toReadings(c: ReadingColumns): ReadingRecord[] {
   const { numbers, quality, channel, channels } = c;
   for (let i = 0; i < c.count; i++) {
     const value = numbers[i * 4 + 3]!;
-    const ch = channels[channel[i]!]!;
-    const r: ReadingRecord = {
-      bootEpoch: numbers[i * 4]!,
-      seq: numbers[i * 4 + 1]!,
-      ts: numbers[i * 4 + 2]!,
-      channel: ch.key,
-      value: Number.isNaN(value) ? null : value,
-      quality: QUALITY_CODES[quality[i]!]!,
-    };
-    if (ch.unit !== undefined) r.unit = ch.unit;
-    if (ch.kind !== undefined) r.kind = ch.kind;
-    out[i] = r;
+    out[i] = readingOf(
+      channels[channel[i]!]!,
+      numbers[i * 4]!,
+      numbers[i * 4 + 1]!,
+      numbers[i * 4 + 2]!,
+      Number.isNaN(value) ? null : value,
+      quality[i]!,
+    );
   }
   return out;
 }
@@ -138,7 +135,6 @@ const MESSAGE_KEYS = new Set(['type', 'batchId', 'readings', 'columns', 'events'
 const COLUMN_NAMES = ['channels', 'channel', 'bootEpoch', 'seq', 'ts', 'value', 'quality'] as const;
 const COLUMN_KEYS = new Set<string>(COLUMN_NAMES);
 const CHANNEL_KEYS = new Set(['key', 'unit', 'kind']);
-const KINDS = new Set(['counter', 'gauge', 'status']);
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -149,11 +145,7 @@ function onlyKeys(o: Record<string, unknown>, keys: Set<string>): boolean {
 }
 
 function isChannel(v: unknown): v is ReadingChannel {
-  if (!isObject(v) || !onlyKeys(v, CHANNEL_KEYS)) return false;
-  const { key, unit, kind } = v;
-  if (typeof key !== 'string' || key.length < 1 || key.length > 200) return false;
-  if (unit !== undefined && (typeof unit !== 'string' || unit.length > 32)) return false;
-  return kind === undefined || (typeof kind === 'string' && KINDS.has(kind));
+  return isObject(v) && onlyKeys(v, CHANNEL_KEYS) && isValidChannel(v.key, v.unit, v.kind);
 }
 
 /** Column-form readings as readingColumnsSchema accepts them, decoded in the same pass; else null. */
@@ -184,10 +176,8 @@ function fastColumns(v: unknown): ReadingColumns | null {
     const x = value[i];
     const k = channel[i];
     const g = quality[i];
-    if (typeof e !== 'number' || !Number.isSafeInteger(e) || e < 0) return null;
-    if (typeof s !== 'number' || !Number.isSafeInteger(s) || s < 1) return null;
-    if (typeof t !== 'number' || !Number.isSafeInteger(t) || t < 0) return null;
-    if (typeof k !== 'number' || !Number.isSafeInteger(k) || k < 0 || k >= nChannels) return null;
+    if (!isIntAtLeast(e, 0) || !isIntAtLeast(s, 1) || !isIntAtLeast(t, 0)) return null;
+    if (!isIntAtLeast(k, 0) || k >= nChannels) return null;
     if (g !== 0 && g !== 1 && g !== 2) return null;
     if (x === null) numbers[i * 4 + 3] = Number.NaN;
     else if (typeof x === 'number' && Number.isFinite(x)) numbers[i * 4 + 3] = x;
