@@ -8,9 +8,10 @@
 import { Agent, request } from 'node:http';
 import type { ReadingRecord } from '../src/protocol/index.ts';
 import {
-  encodeReadingColumns,
   GATEWAY_TELEMETRY_PATH,
   privateKeyFromPem,
+  type ReadingsForm,
+  readingsPart,
   signGatewayRequest,
 } from '../src/protocol/index.ts';
 import { SimulatedGateway } from '../src/sim/simulated-gateway.ts';
@@ -33,7 +34,7 @@ interface Job {
   batchSize: number;
   inFlight: number;
   /** The form readings travel in: columns as the gateway agent sends them, or records. */
-  readingsAs: 'columns' | 'records';
+  readingsAs: ReadingsForm;
 }
 
 function buildBatches(job: Job): ReadingRecord[][] {
@@ -97,8 +98,6 @@ async function prepare(job: Job, id: Identity): Promise<{ run: () => Promise<voi
     key: { publicKey: id.publicKey, privateKey },
   });
   const batches = buildBatches(job);
-  const readingsField = (readings: ReadingRecord[]) =>
-    job.readingsAs === 'records' ? { readings } : { columns: encodeReadingColumns(readings) };
   const url = new URL(job.url);
   const agent = new Agent({ keepAlive: true, maxSockets: job.inFlight });
   let send: (i: number) => Promise<void>;
@@ -107,7 +106,12 @@ async function prepare(job: Job, id: Identity): Promise<{ run: () => Promise<voi
     if (!s.accepted) throw new Error('session refused');
     await gw.waitFor((m) => m.type === 'ack');
     const texts = batches.map((readings, i) =>
-      JSON.stringify({ type: 'telemetry', batchId: `b${i}`, ...readingsField(readings), events: [] }),
+      JSON.stringify({
+        type: 'telemetry',
+        batchId: `b${i}`,
+        ...readingsPart(readings, job.readingsAs),
+        events: [],
+      }),
     );
     send = async (i) => {
       const ack = gw.waitFor((m) => m.type === 'ack' && m.batchId === `b${i}`);
@@ -116,7 +120,7 @@ async function prepare(job: Job, id: Identity): Promise<{ run: () => Promise<voi
     };
   } else {
     const requests = batches.map((readings) => {
-      const text = JSON.stringify({ ...readingsField(readings), events: [] });
+      const text = JSON.stringify({ ...readingsPart(readings, job.readingsAs), events: [] });
       const headers = signGatewayRequest(id.gatewayId, 'POST', GATEWAY_TELEMETRY_PATH, text, privateKey);
       return { body: Buffer.from(text), headers };
     });

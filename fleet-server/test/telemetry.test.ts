@@ -1,6 +1,11 @@
 import { Agent, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { GATEWAY_TELEMETRY_PATH, type ReadingRecord, signGatewayRequest } from '../src/protocol/index.ts';
+import {
+  GATEWAY_TELEMETRY_PATH,
+  type ReadingRecord,
+  readingsPart,
+  signGatewayRequest,
+} from '../src/protocol/index.ts';
 import { SimulatedGateway } from '../src/sim/simulated-gateway.ts';
 import { eventually, refuseAllConfigs, startTestServer, type TestServer } from './helpers.ts';
 
@@ -156,7 +161,7 @@ describe('telemetry over signed HTTP', () => {
     expect(stored(b.gatewayId!)).toStrictEqual(stored(a.gatewayId!));
     expect(stored(a.gatewayId!)).toHaveLength(12);
 
-    const body = JSON.stringify({ readings: rs.slice(0, 1), ...b.readingsField(rs.slice(1, 2)), events: [] });
+    const body = JSON.stringify({ readings: rs.slice(0, 1), ...readingsPart(rs.slice(1, 2)), events: [] });
     const headers = signGatewayRequest(b.gatewayId!, 'POST', GATEWAY_TELEMETRY_PATH, body, b.key.privateKey);
     const both = await fetch(`${srv.url}${GATEWAY_TELEMETRY_PATH}`, {
       method: 'POST',

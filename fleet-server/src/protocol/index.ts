@@ -32,7 +32,14 @@ export {
   verifyCanonical,
 } from './keys.ts';
 export * from './messages.ts';
-export { ChannelEntries, encodeReadingColumns, readingOf, readingsFromColumns } from './reading-columns.ts';
+export {
+  ChannelEntries,
+  encodeReadingColumns,
+  type ReadingsForm,
+  readingOf,
+  readingsFromColumns,
+  readingsPart,
+} from './reading-columns.ts';
 export {
   formatPath,
   GATEWAY_HEADERS,

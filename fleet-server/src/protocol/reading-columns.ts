@@ -34,6 +34,22 @@ export function encodeReadingColumns(readings: readonly ReadingRecord[]): Readin
   return out;
 }
 
+/** How a sender puts a batch's readings on the wire. */
+export type ReadingsForm = 'columns' | 'records';
+
+/**
+ * The readings part of a telemetry batch or message: `{ columns }` (what the gateway agent sends)
+ * or `{ readings }` (records; also for no readings at all).
+ */
+export function readingsPart(
+  readings: ReadingRecord[],
+  form: ReadingsForm = 'columns',
+): { readings: ReadingRecord[] } | { columns: ReadingColumnsWire } {
+  return form === 'records' || readings.length === 0
+    ? { readings }
+    : { columns: encodeReadingColumns(readings) };
+}
+
 /** The reading record of one column entry: its channel's key, and unit and kind when it has them. */
 export function readingOf(
   ch: ReadingChannel,

@@ -9,7 +9,6 @@ import {
   ENROL_PATH,
   type EnrolResponse,
   type EventRecordInput,
-  encodeReadingColumns,
   enrolResponseSchema,
   GATEWAY_TELEMETRY_PATH,
   GATEWAY_WS_PATH,
@@ -17,8 +16,9 @@ import {
   generateEd25519KeyPair,
   newNonce,
   parseWire,
-  type ReadingColumnsWire,
   type ReadingRecord,
+  type ReadingsForm,
+  readingsPart,
   type ServerMessage,
   type SignedConfigDocument,
   serverMessageSchema,
@@ -38,7 +38,7 @@ export interface SimulatedGatewayOptions {
   /** Send apply reports through staged and trial first (default false: straight to the result). */
   reportSteps?: boolean;
   /** How readings travel: as columns, as the gateway agent sends them (default), or as records. */
-  readingsAs?: 'columns' | 'records';
+  readingsAs?: ReadingsForm;
 }
 
 export class SimulatedGateway {
@@ -48,7 +48,7 @@ export class SimulatedGateway {
   running: ConfigRef | null = null;
   applyPolicy: ApplyPolicy;
   bootEpoch: number;
-  readingsAs: 'columns' | 'records';
+  readingsAs: ReadingsForm;
   readonly received: ServerMessage[] = [];
   readonly acks = new Map<number, number>();
   closeInfo: { code: number; reason: string } | null = null;
@@ -202,7 +202,7 @@ export class SimulatedGateway {
   async sendTelemetry(readings: ReadingRecord[], events: EventRecordInput[] = []): Promise<AckEntry[]> {
     const batchId = newNonce().slice(0, 12);
     const ack = this.waitFor((m) => m.type === 'ack' && m.batchId === batchId);
-    this.send({ type: 'telemetry', batchId, ...this.readingsField(readings), events });
+    this.send({ type: 'telemetry', batchId, ...readingsPart(readings, this.readingsAs), events });
     const m = await ack;
     return m.type === 'ack' ? m.acks : [];
   }
@@ -213,7 +213,7 @@ export class SimulatedGateway {
     events: EventRecordInput[] = [],
   ): Promise<{ status: number; body: TelemetryAck | { code: string; message: string; path: string } }> {
     if (!this.gatewayId) throw new Error('enrol first');
-    const body = JSON.stringify({ ...this.readingsField(readings), events });
+    const body = JSON.stringify({ ...readingsPart(readings, this.readingsAs), events });
     const headers = signGatewayRequest(
       this.gatewayId,
       'POST',
@@ -227,12 +227,6 @@ export class SimulatedGateway {
       body,
     });
     return { status: res.status, body: (await res.json()) as TelemetryAck };
-  }
-
-  /** A batch's readings in the form this gateway sends them. */
-  readingsField(readings: ReadingRecord[]): { readings: ReadingRecord[] } | { columns: ReadingColumnsWire } {
-    if (this.readingsAs === 'records' || readings.length === 0) return { readings };
-    return { columns: encodeReadingColumns(readings) };
   }
 
   private onDesired(doc: SignedConfigDocument): void {

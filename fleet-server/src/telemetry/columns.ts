@@ -74,6 +74,11 @@ export function columnsFromRecords(readings: readonly ReadingRecord[]): ReadingC
   return c;
 }
 
+/** Readings as columns, made from records when they come as records. */
+export function asColumns(readings: readonly ReadingRecord[] | ReadingColumns): ReadingColumns {
+  return Array.isArray(readings) ? columnsFromRecords(readings) : (readings as ReadingColumns);
+}
+
 /** The columns of a column batch as the zod schema parsed it. */
 export function columnsFromWire(w: ReadingColumnsWire): ReadingColumns {
   const n = w.seq.length;

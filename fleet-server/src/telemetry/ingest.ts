@@ -16,7 +16,7 @@ import type {
   ReadingRecord,
   TelemetryAck,
 } from '../protocol/index.ts';
-import { columnsFromRecords, type ReadingColumns } from './columns.ts';
+import { asColumns, type ReadingColumns } from './columns.ts';
 
 /** Rollup resolutions in seconds: the 15-minute metering interval, the hour and the day. */
 export const ROLLUP_BUCKETS_S = [900, 3600, 86400] as const;
@@ -74,11 +74,7 @@ interface ColumnBatch {
 }
 
 function columnBatch(b: IngestBatch): ColumnBatch {
-  const readings = b.readings;
-  return {
-    readings: Array.isArray(readings) ? columnsFromRecords(readings) : (readings as ReadingColumns),
-    events: b.events,
-  };
+  return { readings: asColumns(b.readings), events: b.events };
 }
 
 /** Entries of a batch's channel list that share a key, or null when every key is its own. */

@@ -1,4 +1,4 @@
-// The telemetry writer: exactly-once ingest (TelemetryStore, unchanged) on a worker thread with
+// The telemetry writer: exactly-once ingest (TelemetryStore) on a worker thread with
 // its own connection to the database file, so that the SQLite work of storing readings (about
 // half of what a batch costs the server) runs beside the event loop's HTTP and WebSocket work
 // instead of after it. WAL lets the event loop's connection read meanwhile; its own writes (and
@@ -24,7 +24,7 @@ import { setLastSeen } from '../devices/last-seen.ts';
 import { UnavailableError } from '../errors.ts';
 import type { EventRecordInput, ReadingRecord, TelemetryAck } from '../protocol/index.ts';
 import { startTsWorker } from '../worker-thread.ts';
-import { columnsFromRecords, type ReadingColumns, transferList } from './columns.ts';
+import { asColumns, type ReadingColumns, transferList } from './columns.ts';
 import type { TelemetryStore } from './ingest.ts';
 
 /** A batch as the writer takes it: readings as records or as the decoder's columns. */
@@ -116,9 +116,7 @@ export class TelemetryWriter {
       if (seen !== undefined) setLastSeen(this.options.loopConnection, seen, now);
       return this.options.fallback.ingestGrouped(gatewayNum, batch, now);
     }
-    const columns = Array.isArray(batch.readings)
-      ? columnsFromRecords(batch.readings)
-      : (batch.readings as ReadingColumns);
+    const columns = asColumns(batch.readings);
     const request: WriteRequest = {
       id: this.nextId++,
       gatewayNum,

@@ -7,12 +7,13 @@ import type { Clock, TimerHandle } from '@brana/firmware';
 import {
   type ApplyMessage,
   type ConfigRef,
-  encodeReadingColumns,
   GATEWAY_WS_PATH,
   type GatewayMessageInput,
   newNonce,
   PROTOCOL_VERSION,
   parseWire,
+  type ReadingsForm,
+  readingsPart,
   type ServerMessage,
   type SignedConfigDocument,
   serverMessageSchema,
@@ -77,7 +78,7 @@ export class FleetLink {
   #sentRecords = 0;
   #ackedSeq = 0;
   /** Readings go as columns unless the server turned them down (one older than this agent). */
-  #readingsAs: 'columns' | 'records' = 'columns';
+  #readingsAs: ReadingsForm = 'columns';
   // Per session:
   #uploading = false;
   #lastSentSeq = 0;
@@ -339,15 +340,9 @@ export class FleetLink {
       if (rows.length === 0) return;
       const batchId = `b${++this.#batchCounter}`;
       const { readings, events } = toWire(rows);
-      // Readings travel as columns: about a third of the bytes of records, and cheaper for the
-      // server to take in (fleet-server README, "Telemetry").
-      const asColumns = this.#readingsAs === 'columns' && readings.length > 0;
-      this.#send({
-        type: 'telemetry',
-        batchId,
-        ...(asColumns ? { columns: encodeReadingColumns(readings) } : { readings }),
-        events,
-      });
+      // Readings travel as columns (records to a server that refused them): about a third of the
+      // bytes of records, and cheaper for the server to take in (fleet-server README, "Telemetry").
+      this.#send({ type: 'telemetry', batchId, ...readingsPart(readings, this.#readingsAs), events });
       this.#lastSentSeq = rows[rows.length - 1]!.uploadSeq;
       this.#inFlight.set(batchId, { lastSeq: this.#lastSentSeq, backlog });
       this.#sentRecords += rows.length;
