@@ -10,6 +10,8 @@ export interface FleetErrorOptions {
 export class FleetError extends Error {
   readonly path: string;
   readonly details: unknown;
+  /** When to try again, s: sent as retry-after by the HTTP layer (rate limits, a restarting writer). */
+  readonly retryAfterS?: number;
   constructor(
     readonly code: string,
     readonly status: number,
@@ -74,7 +76,7 @@ export class PayloadTooLargeError extends FleetError {
 }
 
 export class RateLimitedError extends FleetError {
-  constructor(readonly retryAfterS: number) {
+  constructor(override readonly retryAfterS: number) {
     super('rate-limited', 429, `too many requests from this client; retry after ${retryAfterS} s`, true);
   }
 }
@@ -83,7 +85,7 @@ export class RateLimitedError extends FleetError {
 export class UnavailableError extends FleetError {
   constructor(
     message: string,
-    readonly retryAfterS = 1,
+    override readonly retryAfterS = 1,
   ) {
     super('unavailable', 503, message, true);
   }

@@ -5,7 +5,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { FleetContext } from '../context.ts';
-import { FleetError, PayloadTooLargeError, RateLimitedError, UnavailableError } from '../errors.ts';
+import { FleetError, PayloadTooLargeError, RateLimitedError } from '../errors.ts';
 import { GATEWAY_TELEMETRY_PATH } from '../protocol/index.ts';
 import { ApiRegistry, authenticate, type FleetEnv } from './api.ts';
 import { RateLimiter } from './rate-limit.ts';
@@ -100,8 +100,7 @@ export function createFleetApp(fleet: FleetContext, options: FleetAppOptions = {
   );
   app.onError((err, c) => {
     if (err instanceof FleetError) {
-      if (err instanceof RateLimitedError || err instanceof UnavailableError)
-        c.header('retry-after', String(err.retryAfterS));
+      if (err.retryAfterS !== undefined) c.header('retry-after', String(err.retryAfterS));
       const body: Record<string, unknown> = { code: err.code, message: err.message, path: err.path };
       if (err.details !== undefined) body.details = err.details;
       return c.json(body, err.status as 400);
