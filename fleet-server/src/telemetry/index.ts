@@ -24,4 +24,4 @@ export {
   type SeriesPoint,
   type SeriesResult,
 } from './queries.ts';
-export { TelemetryWriter, type WriterBatch } from './writer.ts';
+export { TelemetryWriter } from './writer.ts';

@@ -22,16 +22,10 @@ import type Database from 'better-sqlite3';
 import type { WriteGate } from '../db/write-gate.ts';
 import { setLastSeen } from '../devices/last-seen.ts';
 import { UnavailableError } from '../errors.ts';
-import type { EventRecordInput, ReadingRecord, TelemetryAck } from '../protocol/index.ts';
+import type { EventRecordInput, TelemetryAck } from '../protocol/index.ts';
 import { startTsWorker } from '../worker-thread.ts';
 import { asColumns, type ReadingColumns, transferList } from './columns.ts';
-import type { TelemetryStore } from './ingest.ts';
-
-/** A batch as the writer takes it: readings as records or as the decoder's columns. */
-export interface WriterBatch {
-  readings: readonly ReadingRecord[] | ReadingColumns;
-  events: readonly EventRecordInput[];
-}
+import type { IngestBatch, TelemetryStore } from './ingest.ts';
 
 export interface WriteRequest {
   id: number;
@@ -108,7 +102,7 @@ export class TelemetryWriter {
    * Stores a batch exactly once; resolves after its commit. `seen`: also set that gateway's
    * last_seen_at to `now` (on the thread, so the event loop never waits for the lock for it).
    */
-  ingest(gatewayNum: number, batch: WriterBatch, now: number, seen?: string): Promise<TelemetryAck> {
+  ingest(gatewayNum: number, batch: IngestBatch, now: number, seen?: string): Promise<TelemetryAck> {
     this.start();
     const worker = this.worker;
     if (!worker) {
