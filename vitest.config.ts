@@ -13,6 +13,7 @@ export default defineConfig({
       'provisioning',
       'flows',
       'scripts/start',
+      'scripts/chaos',
     ],
   },
 });

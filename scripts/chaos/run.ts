@@ -136,6 +136,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const floods: { from: number; to: number }[] = [];
     const clockWindows: Window[] = [];
     const diskWindows: Window[] = [];
+    const injected: (PlannedFault & { ok: boolean })[] = [];
     const xSite = region.sites.find((s) => s.plan.kind === 'intersection')!;
     safety = new SafetyMonitor({
       controller: region.controller,
@@ -151,6 +152,19 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
           (w) => w.site === xSite.plan.site && perfOf(w.from) <= t && t <= perfOf(w.to) + 2500,
         ),
       boundMs: o.emergencyBoundMs,
+      // The rt defaults (firmware-ts/src/config/preemption.ts: minGapS 10, releaseMs 300), the
+      // region's configs leave them as they are; a second of margin each.
+      sameApproachGapMs: 11_000,
+      handoverMs: 1300,
+      context: (t) => {
+        const around = injected.filter((f) => {
+          const at = perfOf(runStartDate) + f.atMs;
+          const until = at + ('forMs' in f ? f.forMs : 0);
+          return f.ok && at - 3000 <= t && t <= until + 3000;
+        });
+        const closed = region.controller.closedApproaches();
+        return `faults around it: ${around.map((f) => `${describeFault(f)} at ${ts(f.atMs)}`).join(', ') || 'none'}; contacts closed at the end: ${closed.join(', ') || 'none'}`;
+      },
     });
 
     // ------------------------------------------------------------ the schedule
@@ -176,8 +190,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     log(
       `${schedule.length} faults planned over ${o.minutes} min (seed ${o.seed}); ${processes.size} processes may be killed`,
     );
-    const injected: (PlannedFault & { ok: boolean })[] = [];
     const runStart = performance.now();
+    const runStartDate = Date.now();
     const after = (ms: number, fn: () => void) => {
       const t = setTimeout(() => {
         timers.delete(t);

@@ -32,6 +32,8 @@ interface Interval {
   to: number;
 }
 
+const f2 = (perfMs: number) => new Date(performance.timeOrigin + perfMs).toISOString().slice(11, 23);
+
 /** Date.now()-based ms → performance.now()-based ms. */
 export const perfOf = (dateMs: number) => dateMs - performance.timeOrigin;
 
@@ -59,6 +61,12 @@ export class SafetyMonitor {
       /** Whether the intersection gateway's wall clock was stepped at a moment (performance ms). */
       clockStepped: (atMs: number) => boolean;
       boundMs: number;
+      /** The gateway's minimum gap before an approach is asserted again (timing.minGapS), plus margin. */
+      sameApproachGapMs: number;
+      /** The gateway's handover time before a conflicting approach (timing.releaseMs), plus margin. */
+      handoverMs: number;
+      /** What was going on at a moment (performance ms), for the report's samples. */
+      context?: (atMs: number) => string;
     },
   ) {
     this.unsubscribe = o.wires.onEdge(o.heartbeat, () => this.beats.push(performance.now()));
@@ -85,10 +93,6 @@ export class SafetyMonitor {
     }
     if (open !== null) out.push({ from: open, to: until });
     return out;
-  }
-
-  private isClosedAt(approach: string, t: number): boolean {
-    return this.closedIntervals(approach).some((i) => i.from <= t && t < i.to);
   }
 
   /** The rt loop was heartbeating steadily (self-test passed) for 300 ms up to t. */
@@ -152,6 +156,24 @@ export class SafetyMonitor {
     return this.o.floods.some((f) => f.from <= t && t <= f.to + 5000);
   }
 
+  /** Whether a contact of one of `approaches` was closed for another ambulance at some time in [from, to]. */
+  private heldByOtherEmergency(run: Run, approaches: readonly string[], from: number, to: number): boolean {
+    return approaches.some((a) =>
+      this.closedIntervals(a).some(
+        (i) =>
+          i.from <= to &&
+          i.to >= from &&
+          this.o.runs.some(
+            (r) =>
+              r !== run &&
+              r.role !== 'transit' &&
+              r.approach === a &&
+              r.frames.some((g) => g.type !== 'cancel' && g.atMs >= i.from - 3000 && g.atMs <= i.to),
+          ),
+      ),
+    );
+  }
+
   /** Every authenticated emergency request served within the bound whenever it could be. */
   emergencies(): EmergencyOutcome {
     const out: EmergencyOutcome = {
@@ -174,17 +196,18 @@ export class SafetyMonitor {
         const t = f.atMs;
         if (t + this.o.boundMs > now) continue;
         if (!this.rtReadyAt(t)) continue;
-        if (this.o.clockStepped(t)) continue;
-        // Equal priorities: first come, first served. An ambulance on a conflicting approach that
-        // holds its contact makes this one wait.
-        const blocked = this.o.runs.some(
-          (r) =>
-            r !== run &&
-            r.role !== 'transit' &&
-            conflicting.includes(r.approach) &&
-            r.frames.some((g) => g.type !== 'cancel' && g.atMs <= t && g.atMs >= t - 3500) &&
-            this.isClosedAt(r.approach, t),
+        // rt killed before the bound ran out: the dead-man releases, nothing can serve it in time.
+        const rtEnd = this.o.rt?.runs.find(
+          (r) => perfOf(r.startedAt) <= t && (r.endedAt === null || perfOf(r.endedAt) >= t),
         );
+        if (rtEnd?.endedAt != null && perfOf(rtEnd.endedAt) < t + this.o.boundMs) continue;
+        if (this.o.clockStepped(t)) continue;
+        // Equal priorities: first come, first served. Another ambulance that holds this approach
+        // (or held it within the gateway's minimum gap) or a conflicting one (within the
+        // controller's handover time) makes this one wait; a bus never may.
+        const blocked =
+          this.heldByOtherEmergency(run, [run.approach], t - this.o.sameApproachGapMs, t) ||
+          this.heldByOtherEmergency(run, conflicting, t - this.o.handoverMs, t);
         if (blocked) continue;
         first ??= t;
         const served = this.closedIntervals(run.approach, now).some(
@@ -204,7 +227,7 @@ export class SafetyMonitor {
         out.unserved++;
         if (out.unservedSamples.length < 10)
           out.unservedSamples.push(
-            `${run.vehicle} (${run.link}) from ${run.approach}: frame at +${Math.round(failedAt - first)} ms into its servable time had no contact within ${this.o.boundMs} ms`,
+            `${run.vehicle} (${run.link}) from ${run.approach}: ${f2(failedAt)} frame (+${Math.round(failedAt - first)} ms into its servable time) had no contact within ${this.o.boundMs} ms${this.o.context ? `; ${this.o.context(failedAt)}` : ''}`,
           );
         continue;
       }

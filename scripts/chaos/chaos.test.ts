@@ -1,0 +1,37 @@
+// The short form of `npm run chaos` that CI runs: one minute of faults at a lower rate on the
+// intersection and one building. The long form (10 minutes, ≥ 200 faults) is `npm run chaos`.
+import { describe, expect, it } from 'vitest';
+import { runChaos } from './run.ts';
+
+describe('a short chaos run of the region', () => {
+  it('loses, doubles and endangers nothing, and serves every ambulance it can', async () => {
+    const lines: string[] = [];
+    const r = await runChaos({
+      minutes: 1,
+      seed: 11,
+      rate: 8,
+      buildings: 1,
+      floodPerS: 1000,
+      diskMb: 32,
+      ambulanceEveryS: 12,
+      busEveryS: 30,
+      emergencyBoundMs: 1000,
+      keep: false,
+      log: (line) => lines.push(line),
+    });
+    const context = JSON.stringify({ ...r, findings: r.findings.slice(0, 5) }, null, 1).slice(0, 4000);
+    expect(r.faults, context).toBeGreaterThanOrEqual(3);
+    expect(r.readings.answers, context).toBeGreaterThan(20);
+    expect(r.readings.stored, context).toBeGreaterThan(0);
+    expect(r.emergency.servable, context).toBeGreaterThan(0);
+    expect(
+      { lost: r.lost, duplicated: r.duplicated, unsafe: r.unsafe, unservedEmergency: r.unservedEmergency },
+      context,
+    ).toEqual({
+      lost: 0,
+      duplicated: 0,
+      unsafe: 0,
+      unservedEmergency: 0,
+    });
+  }, 600_000);
+});
