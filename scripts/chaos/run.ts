@@ -17,7 +17,7 @@ import { fillDisk, freeDisk } from './disk.ts';
 import { seededRandom } from './random.ts';
 import { type ChaosRegion, type ChaosSite, DEADMAN_MS, startChaosRegion } from './region.ts';
 import { type EmergencyOutcome, perfOf, type SafetyFinding, SafetyMonitor } from './safety.ts';
-import { describeFault, type PlannedFault, planFaults } from './schedule.ts';
+import { describeFault, type FaultKind, type PlannedFault, planFaults } from './schedule.ts';
 import type { ServiceRun } from './services.ts';
 import { Flood, Traffic } from './traffic.ts';
 
@@ -32,6 +32,8 @@ export interface ChaosOptions {
   ambulanceEveryS: number;
   busEveryS: number;
   emergencyBoundMs: number;
+  /** Weights of the fault kinds (default: schedule.ts DEFAULT_WEIGHTS). */
+  weights?: Partial<Record<FaultKind, number>>;
   data?: string;
   keep: boolean;
   log: (line: string) => void;
@@ -176,6 +178,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       endMs: durationMs,
       perMinute: o.rate,
       floodPerS: o.floodPerS,
+      ...(o.weights ? { weights: o.weights } : {}),
       targets: {
         processes: [...processes.keys()],
         disks: region.disksMounted ? region.sites.map((s) => s.plan.site) : [],

@@ -60,7 +60,8 @@ export class Traffic {
       }
     }
     this.schedule(true, 3000);
-    this.schedule(false, 8000);
+    // A bus soon after the start, unless buses are meant to be rare.
+    this.schedule(false, this.o.busEveryS >= 600 ? this.o.busEveryS * 1000 : 8000);
   }
 
   async stop(): Promise<void> {
