@@ -6,6 +6,7 @@ export {
   type FieldbusConfig,
   fieldbusSchema,
   pulseInputSchema,
+  readProfileDirs,
 } from './fieldbus.ts';
 export { gatewayConfigJsonSchema } from './json-schema.ts';
 export {
