@@ -21,7 +21,7 @@ import {
 import { GatewayConfigError } from '../errors.ts';
 import { AGENT_VERSION, enrol, FleetLink, loadIdentity } from '../fleet/index.ts';
 import { Journal } from '../journal/index.ts';
-import { type LocalApi, startLocalApi } from '../local-api/index.ts';
+import { type LocalApi, type RelayCommand, startLocalApi } from '../local-api/index.ts';
 import { type FirmwareCommand, type FirmwareName, Supervisor } from '../supervisor/index.ts';
 
 export type LogFn = (level: 'info' | 'warn' | 'error', message: string) => void;
@@ -67,6 +67,7 @@ export interface GatewayOptions {
 
 export interface Gateway {
   localApiUrl: string;
+  localApi: LocalApi;
   socketPath: string;
   journal: Journal;
   applier: Applier;
@@ -177,10 +178,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           trialFaults.push(`${r.source}: device ${String(r.record.data.device)} is offline`);
         }
       }
-      if (api && api.clients() > 0) {
-        for (const r of records)
-          api.broadcast({ source: r.source, bootEpoch: r.bootEpoch, seq: r.seq, ...r.record });
-      }
+      // Committed: on to history, relay states and the flows' stream.
+      api?.publish(records);
     };
     const ipc = await createIpcServer({
       socketPath,
@@ -199,6 +198,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       },
     });
     cleanup.push(() => ipc.close());
+    // Relay switches from flows go to rt, which alone decides (CONTRACTS.md, IPC commands).
+    const relayCommand: RelayCommand = async () => ({
+      id: 0,
+      ok: false,
+      code: 'not-ready',
+      message: 'this agent does not pass relay commands to rt yet; update the gateway software',
+    });
 
     const trialMs = (options.trialS ?? 30) * 1000;
     // Slow boards (and busy test machines) take a while to start Node processes: the trial waits up
@@ -295,16 +301,23 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       config: applier.status(),
       journal: journal.stats(),
     });
-    api = await startLocalApi(
-      { status, journal: () => journal.stats(), config: () => applier.status() },
-      options.localApiPort,
-      options.localApiHost,
-    );
+    api = await startLocalApi({
+      dataDir: options.dataDir,
+      tcp: { port: options.localApiPort, ...(options.localApiHost ? { host: options.localApiHost } : {}) },
+      sources: { status, journal: () => journal.stats(), config: () => applier.status() },
+      runningConfigPath: () => applier.activeConfigPath(),
+      // The journal keys records by (source, bootEpoch, seq) whatever the source; its type still
+      // names only the firmware's.
+      commit: (records) => journal.append(records as unknown as SequencedRecord[]),
+      relay: relayCommand,
+      log,
+    });
     const a = api;
     cleanup.push(() => a.close());
 
     return {
-      localApiUrl: api.url,
+      localApiUrl: api.url ?? '',
+      localApi: api,
       socketPath,
       journal,
       applier,
