@@ -50,6 +50,11 @@ export interface GatewayOptions {
   /** Default <dataDir>/agent.sock. */
   socketPath?: string;
   journalQuotaMB?: number;
+  /**
+   * Most a reading waits in memory before the journal writes it (default 10 s): fewer, larger
+   * writes spare the SD card; it is also what a power cut can lose of readings (gateway/README.md, "Wear").
+   */
+  journalFlushS?: number;
   /** Trial period after a config restart (default 30 s). */
   trialS?: number;
   /** Default: @brana/firmware's validateGatewayConfig. */
@@ -121,10 +126,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
 
   try {
+    let link: FleetLink | undefined;
     const journal = Journal.open({
       path: join(options.dataDir, 'journal.db'),
       quotaBytes: (options.journalQuotaMB ?? 512) * 1024 * 1024,
       quarantineCorrupt: true,
+      clock,
+      ...(options.journalFlushS === undefined ? {} : { flushIntervalMs: options.journalFlushS * 1000 }),
+      // What the journal numbered as it wrote it goes out at once.
+      onWritten: () => link?.nudge(),
+      log,
     });
     cleanup.push(() => journal.close());
     if (journal.quarantinedFrom) {
@@ -156,12 +167,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     // Trial bookkeeping: events that fail it, and which firmware processes connected.
     let trialFaults: string[] | undefined;
     const ipcCounters = { invalidRecords: 0, protocolErrors: 0, commitErrors: 0 };
-    let link: FleetLink | undefined;
     let api: LocalApi | undefined;
 
     const onBatch = async (records: SequencedRecord[]) => {
-      journal.append(records);
-      link?.nudge();
+      // Taken now, written with the next group; the IPC ack waits for the write.
+      const { written } = journal.submit(records);
       for (const r of records) {
         if (trialFaults && r.record.kind === 'event' && TRIAL_FAILING_EVENTS.has(r.record.type)) {
           trialFaults.push(
@@ -181,6 +191,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         for (const r of records)
           api.broadcast({ source: r.source, bootEpoch: r.bootEpoch, seq: r.seq, ...r.record });
       }
+      await written;
     };
     const ipc = await createIpcServer({
       socketPath,
