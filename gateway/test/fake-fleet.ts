@@ -1,5 +1,5 @@
 // A small fleet server for the gateway's tests, built on the real wire-protocol schemas and
-// signing helpers of @brana/fleet-server: enrolment over HTTP, the WebSocket session with signed
+// signing helpers of @brana/protocol: enrolment over HTTP, the WebSocket session with signed
 // challenge, reconcile, exactly-once telemetry with contiguous acks. It can be cut off (every
 // connection dropped, new ones refused), made to answer garbage, and made to refuse records as
 // the fleet server does (`bad-record`, CONTRACTS.md "Refused telemetry records").
@@ -25,7 +25,7 @@ import {
   signDocument,
   signServerProof,
   verifySessionProof,
-} from '@brana/fleet-server/protocol';
+} from '@brana/protocol';
 import { WebSocket, WebSocketServer } from 'ws';
 
 export interface FakeFleet {

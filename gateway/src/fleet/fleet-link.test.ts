@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RealClock, type SequencedRecord } from '@brana/firmware';
-import { generateEd25519KeyPair } from '@brana/fleet-server/protocol';
+import { generateEd25519KeyPair } from '@brana/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeFleet, startFakeFleet } from '../../test/fake-fleet.ts';
 import { EnrolmentError } from '../errors.ts';

@@ -21,7 +21,7 @@ import {
   serverMessageSchema,
   signSessionProof,
   verifyServerProof,
-} from '@brana/fleet-server/protocol';
+} from '@brana/protocol';
 import { WebSocket } from 'ws';
 import { FleetProtocolError } from '../errors.ts';
 import type { Journal, UploadRow } from '../journal/index.ts';
