@@ -50,6 +50,11 @@ export interface GatewayOptions {
   /** Default <dataDir>/agent.sock. */
   socketPath?: string;
   journalQuotaMB?: number;
+  /**
+   * Most a reading waits in memory before the journal writes it (default 10 s): fewer, larger
+   * writes spare the SD card; it is also what a power cut can lose of readings (gateway/README.md, "Wear").
+   */
+  journalFlushS?: number;
   /** Trial period after a config restart (default 30 s). */
   trialS?: number;
   /** Default: @brana/firmware's validateGatewayConfig. */
@@ -122,10 +127,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
 
   try {
+    let link: FleetLink | undefined;
     const journal = Journal.open({
       path: join(options.dataDir, 'journal.db'),
       quotaBytes: (options.journalQuotaMB ?? 512) * 1024 * 1024,
       quarantineCorrupt: true,
+      clock,
+      ...(options.journalFlushS === undefined ? {} : { flushIntervalMs: options.journalFlushS * 1000 }),
+      // What the journal numbered as it wrote it goes out at once.
+      onWritten: () => link?.nudge(),
+      log,
     });
     cleanup.push(() => journal.close());
     if (journal.quarantinedFrom) {
@@ -157,12 +168,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     // Trial bookkeeping: events that fail it, and which firmware processes connected.
     let trialFaults: string[] | undefined;
     const ipcCounters = { invalidRecords: 0, protocolErrors: 0, commitErrors: 0 };
-    let link: FleetLink | undefined;
     let api: LocalApi | undefined;
 
     const onBatch = async (records: SequencedRecord[]) => {
-      journal.append(records);
-      link?.nudge();
+      // Taken now, written with the next group; the IPC ack waits for the write.
+      const { written } = journal.submit(records);
       for (const r of records) {
         if (trialFaults && r.record.kind === 'event' && TRIAL_FAILING_EVENTS.has(r.record.type)) {
           trialFaults.push(
@@ -178,7 +188,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           trialFaults.push(`${r.source}: device ${String(r.record.data.device)} is offline`);
         }
       }
-      // Committed: on to history, relay states and the flows' stream.
+      await written;
+      // Committed: on to history, relay states and the flows' stream (repeats are left out there).
       api?.publish(records);
     };
     const ipc = await createIpcServer({
@@ -306,9 +317,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       tcp: { port: options.localApiPort, ...(options.localApiHost ? { host: options.localApiHost } : {}) },
       sources: { status, journal: () => journal.stats(), config: () => applier.status() },
       runningConfigPath: () => applier.activeConfigPath(),
-      // The journal keys records by (source, bootEpoch, seq) whatever the source; its type still
-      // names only the firmware's.
-      commit: (records) => journal.append(records as unknown as SequencedRecord[]),
+      // Operator alarms are safety events: the journal writes them at once.
+      commit: (records) => journal.append(records),
       relay: relayCommand,
       log,
     });
