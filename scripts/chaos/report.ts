@@ -74,7 +74,7 @@ export function renderTable(r: ChaosResult): string[] {
   const lines = rows.map(([a, b, g]) => `${a.padEnd(w0)}  ${b.padEnd(w1)}  ${g}`.trimEnd());
   for (const f of r.findings.slice(0, 10)) lines.push(`  unsafe: ${f.kind}: ${f.detail}`);
   for (const s of e.unservedSamples) lines.push(`  unserved: ${s}`);
-  for (const a of c.lostSamples)
+  for (const a of c.lostSamples.slice(0, 5))
     lines.push(
       `  lost: ${a.site} unit ${a.unit} fc ${a.fc} ${a.address}+${a.count} answered ${new Date(a.atMs).toISOString()}`,
     );

@@ -79,13 +79,14 @@ async function agentStatus(site: ChaosSite): Promise<Record<string, unknown> | n
   }
 }
 
-/** Readings a gateway says it dropped by its stated policy (journal counters named so). */
+/**
+ * Readings a gateway says it dropped by its stated policy: the journal's persisted counters of
+ * readings dropped on a full disk and unsent readings evicted for space.
+ */
 function reportedDrops(journal: Record<string, unknown> | undefined): number {
-  let n = 0;
-  for (const [k, v] of Object.entries(journal ?? {})) {
-    if (typeof v === 'number' && /(dropped|evicted).*reading|reading.*(dropped|evicted)/i.test(k)) n += v;
-  }
-  return n;
+  const dropped = journal?.dropped as { readingsDiskFull?: unknown } | undefined;
+  const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+  return n(dropped?.readingsDiskFull) + n(journal?.evictedReadings);
 }
 
 export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
@@ -319,7 +320,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         const st = await agentStatus(s);
         const j = st?.journal as Record<string, unknown> | undefined;
         if (j) journals.set(s.plan.site, j);
-        pending += j ? Number(j.readings ?? 0) : 1;
+        pending += j ? Number(j.readings ?? 0) + Number(j.pending ?? 0) : 1;
       }
       if (pending === 0) break;
       if (Date.now() > drainDeadline) {
@@ -394,10 +395,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       );
       if (!run) return 'answered with no fieldbus running (a request of a killed one)';
       if (run.end !== 'SIGKILL' || run.endedAt === null) return null;
-      // Held in the RAM of a fieldbus killed -9 before the agent could take it: the agent was down,
-      // starting or on a full disk from the answer until the kill, or the kill came within 2 s.
+      // Held unacked in the RAM of a fieldbus killed -9: the agent was down, starting or on a full
+      // disk from the answer until the kill, or the kill came before the agent's next group write
+      // (journal.flushIntervalMs, after which it acks) plus 2 s.
       const ready = agentReadyFrom(agent.runs, diskWindows, a.site, a.atMs);
-      return run.endedAt < ready ? 'held by a fieldbus killed -9 before the agent could take it' : null;
+      const flushMs = Number(journals.get(a.site)?.flushIntervalMs ?? 0);
+      return run.endedAt < ready + flushMs ? 'held unacked by a fieldbus killed -9' : null;
     };
     const counted = countReadings(region.answers, devices, stored, faults, {
       toleranceMs: 2500,
