@@ -101,7 +101,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     data,
     buildings: o.buildings,
     diskMb: o.diskMb,
-    trialS: 5,
+    // The agent waits max(trial, 20 s) for the firmware to connect after a config restart; Node with
+    // tsx takes longer than 20 s to start on this machine under a load average of 20.
+    trialS: 45,
     faketime,
     log,
     ...(o.signal ? { signal: o.signal } : {}),
