@@ -28,7 +28,7 @@ describe('a short chaos run of the region', () => {
     const context = JSON.stringify({ ...r, findings: r.findings.slice(0, 5) }, null, 1).slice(0, 4000);
     expect(r.faults, context).toBeGreaterThanOrEqual(3);
     expect(r.readings.answers, context).toBeGreaterThan(20);
-    expect(r.readings.stored, context).toBeGreaterThanOrEqual(0.8 * r.readings.answers);
+    expect(r.readings.stored, context).toBeGreaterThanOrEqual(0.5 * r.readings.answers);
     expect(r.emergency.servable, context).toBeGreaterThan(0);
     expect({ duplicated: r.duplicated, unsafe: r.unsafe }, context).toEqual({ duplicated: 0, unsafe: 0 });
     // lost and unservedEmergency are goals main does not meet yet (the long form measures them, the

@@ -4,6 +4,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { issueLocalApiToken } from '@brana/gateway';
 import Database from 'better-sqlite3';
 import { findFaketime } from './clock.ts';
 import {
@@ -68,9 +69,18 @@ const ts = (ms: number) => {
   return `${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
 };
 
+const tokens = new Map<string, string>();
+
+/** The agent's status through its local API, with a read token minted in its store for this run. */
 async function agentStatus(site: ChaosSite): Promise<Record<string, unknown> | null> {
   try {
+    let token = tokens.get(site.dir);
+    if (!token) {
+      token = issueLocalApiToken(site.dir, 'npm run chaos', ['read']);
+      tokens.set(site.dir, token);
+    }
     const res = await fetch(`http://127.0.0.1:${site.localApiPort}/api/status`, {
+      headers: { authorization: `Bearer ${token}` },
       signal: AbortSignal.timeout(3000),
     });
     return res.ok ? ((await res.json()) as Record<string, unknown>) : null;
