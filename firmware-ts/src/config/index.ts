@@ -6,6 +6,7 @@ export {
   type FieldbusConfig,
   fieldbusSchema,
   pulseInputSchema,
+  readProfileDirs,
 } from './fieldbus.ts';
 export { gatewayConfigJsonSchema } from './json-schema.ts';
 export {
@@ -25,6 +26,8 @@ export {
   gatewayConfigSchemaWith,
   gatewayConfigShape,
   hardwareSchema,
+  RELAY_OWNERS,
+  type RelayOwner,
   relaySchema,
   telemetrySchema,
 } from './schema.ts';

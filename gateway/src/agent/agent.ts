@@ -21,7 +21,7 @@ import {
 import { GatewayConfigError } from '../errors.ts';
 import { AGENT_VERSION, enrol, FleetLink, loadIdentity } from '../fleet/index.ts';
 import { Journal } from '../journal/index.ts';
-import { type LocalApi, startLocalApi } from '../local-api/index.ts';
+import { type LocalApi, type RelayCommand, startLocalApi } from '../local-api/index.ts';
 import { type FirmwareCommand, type FirmwareName, Supervisor } from '../supervisor/index.ts';
 
 export type LogFn = (level: 'info' | 'warn' | 'error', message: string) => void;
@@ -50,6 +50,11 @@ export interface GatewayOptions {
   /** Default <dataDir>/agent.sock. */
   socketPath?: string;
   journalQuotaMB?: number;
+  /**
+   * Most a reading waits in memory before the journal writes it (default 10 s): fewer, larger
+   * writes spare the SD card; it is also what a power cut can lose of readings (gateway/README.md, "Wear").
+   */
+  journalFlushS?: number;
   /** Trial period after a config restart (default 30 s). */
   trialS?: number;
   /** Default: @brana/firmware's validateGatewayConfig. */
@@ -67,6 +72,7 @@ export interface GatewayOptions {
 
 export interface Gateway {
   localApiUrl: string;
+  localApi: LocalApi;
   socketPath: string;
   journal: Journal;
   applier: Applier;
@@ -121,10 +127,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
 
   try {
+    let link: FleetLink | undefined;
     const journal = Journal.open({
       path: join(options.dataDir, 'journal.db'),
       quotaBytes: (options.journalQuotaMB ?? 512) * 1024 * 1024,
       quarantineCorrupt: true,
+      clock,
+      ...(options.journalFlushS === undefined ? {} : { flushIntervalMs: options.journalFlushS * 1000 }),
+      // What the journal numbered as it wrote it goes out at once.
+      onWritten: () => link?.nudge(),
+      log,
     });
     cleanup.push(() => journal.close());
     if (journal.quarantinedFrom) {
@@ -156,12 +168,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     // Trial bookkeeping: events that fail it, and which firmware processes connected.
     let trialFaults: string[] | undefined;
     const ipcCounters = { invalidRecords: 0, protocolErrors: 0, commitErrors: 0 };
-    let link: FleetLink | undefined;
     let api: LocalApi | undefined;
 
     const onBatch = async (records: SequencedRecord[]) => {
-      journal.append(records);
-      link?.nudge();
+      // Taken now, written with the next group; the IPC ack waits for the write.
+      const { written } = journal.submit(records);
       for (const r of records) {
         if (trialFaults && r.record.kind === 'event' && TRIAL_FAILING_EVENTS.has(r.record.type)) {
           trialFaults.push(
@@ -177,10 +188,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           trialFaults.push(`${r.source}: device ${String(r.record.data.device)} is offline`);
         }
       }
-      if (api && api.clients() > 0) {
-        for (const r of records)
-          api.broadcast({ source: r.source, bootEpoch: r.bootEpoch, seq: r.seq, ...r.record });
-      }
+      await written;
+      // Committed: on to history, relay states and the flows' stream (repeats are left out there).
+      api?.publish(records);
     };
     const ipc = await createIpcServer({
       socketPath,
@@ -199,6 +209,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       },
     });
     cleanup.push(() => ipc.close());
+    // Relay switches from flows go to rt, which alone decides (CONTRACTS.md, IPC commands).
+    const relayCommand: RelayCommand = async () => ({
+      id: 0,
+      ok: false,
+      code: 'not-ready',
+      message: 'this agent does not pass relay commands to rt yet; update the gateway software',
+    });
 
     const trialMs = (options.trialS ?? 30) * 1000;
     // Slow boards (and busy test machines) take a while to start Node processes: the trial waits up
@@ -295,16 +312,22 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       config: applier.status(),
       journal: journal.stats(),
     });
-    api = await startLocalApi(
-      { status, journal: () => journal.stats(), config: () => applier.status() },
-      options.localApiPort,
-      options.localApiHost,
-    );
+    api = await startLocalApi({
+      dataDir: options.dataDir,
+      tcp: { port: options.localApiPort, ...(options.localApiHost ? { host: options.localApiHost } : {}) },
+      sources: { status, journal: () => journal.stats(), config: () => applier.status() },
+      runningConfigPath: () => applier.activeConfigPath(),
+      // Operator alarms are safety events: the journal writes them at once.
+      commit: (records) => journal.append(records),
+      relay: relayCommand,
+      log,
+    });
     const a = api;
     cleanup.push(() => a.close());
 
     return {
-      localApiUrl: api.url,
+      localApiUrl: api.url ?? '',
+      localApi: api,
       socketPath,
       journal,
       applier,
