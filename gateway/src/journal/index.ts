@@ -6,6 +6,7 @@ export {
   JOURNAL_SCHEMA_VERSION,
   Journal,
   type JournalOptions,
+  type JournalRecord,
   type JournalStats,
   type RecordKind,
   type UploadRow,

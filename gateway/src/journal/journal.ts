@@ -11,6 +11,9 @@ import Database from 'better-sqlite3';
 import { JournalCorruptError, JournalForeignError, JournalWriteError } from '../errors.ts';
 
 /** 'BRNA' — lets `file` and this code tell a Brána journal from any other SQLite file. */
+/** A record to commit: the firmware's (source rt, fieldbus) or the agent's own events (source agent). */
+export type JournalRecord = Omit<SequencedRecord, 'source'> & { source: string };
+
 export const JOURNAL_APPLICATION_ID = 0x42524e41;
 export const JOURNAL_SCHEMA_VERSION = 1;
 const SQLITE_HEADER = 'SQLite format 3\u0000';
@@ -91,7 +94,7 @@ export class Journal {
   readonly quarantinedFrom: string | undefined;
   readonly #db: Database.Database;
   readonly #insert: Database.Statement;
-  readonly #appendTx: (records: SequencedRecord[]) => { inserted: number; duplicates: number };
+  readonly #appendTx: (records: JournalRecord[]) => { inserted: number; duplicates: number };
   readonly #pageSize: number;
   #nextUploadSeq: number;
   #counters: Counters = { committed: 0, duplicates: 0, evictedReadings: 0, acked: 0 };
@@ -123,7 +126,7 @@ export class Journal {
     const putMark = db.prepare(
       'INSERT OR REPLACE INTO source_marks (source, boot_epoch, max_seq) VALUES (?, ?, ?)',
     );
-    this.#appendTx = db.transaction((records: SequencedRecord[]) => {
+    this.#appendTx = db.transaction((records: JournalRecord[]) => {
       let inserted = 0;
       const marks = new Map<string, { source: string; bootEpoch: number; max: number; changed: boolean }>();
       for (const r of records) {
@@ -184,7 +187,7 @@ export class Journal {
   }
 
   /** Commits a batch from the firmware in one transaction; duplicates (resends) are ignored. */
-  append(records: SequencedRecord[]): AppendResult {
+  append(records: JournalRecord[]): AppendResult {
     let result: { inserted: number; duplicates: number };
     try {
       result = this.#appendTx(records);
