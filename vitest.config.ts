@@ -7,6 +7,7 @@ export default defineConfig({
     projects: [
       'hardware',
       'firmware-ts',
+      'protocol',
       'gateway',
       'fleet-server',
       'provisioning',

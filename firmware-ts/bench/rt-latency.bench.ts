@@ -9,7 +9,7 @@
 // Cases: idle; load (a process churning memory, plus a simulated fieldbus streaming 50,000
 // readings/s through the agent's IPC socket into an agent process); os-floor (cyclictest where
 // installed, and a plain Node timer-lateness loop, both before the rt cases); alloc (heap bytes per
-// frame on rt's hot path, in process, see src/rt/hot-path-alloc.ts). Flags: --json, --quick
+// frame on rt's hot path, in process, see test/support/hot-path-alloc.ts). Flags: --json, --quick
 // (10,000 events), --events <n>.
 //
 // OS floor during each rt case (where cyclictest is installed): cyclictest on every CPU, above rt,
@@ -43,8 +43,13 @@ import {
 import { stringify } from 'yaml';
 import { ptyPair, stopChild } from '../integration/rt-harness.ts';
 import { connectAgent, createIpcServer } from '../src/ipc/index.ts';
-import { measureHotPathAlloc } from '../src/rt/hot-path-alloc.ts';
-import { pointOnApproach, TEST_INTERSECTION_ID, TEST_KEYS, testPreemptionDoc } from '../src/rt/testing.ts';
+import { measureHotPathAlloc } from '../test/support/hot-path-alloc.ts';
+import {
+  pointOnApproach,
+  TEST_INTERSECTION_ID,
+  TEST_KEYS,
+  testPreemptionDoc,
+} from '../test/support/rt-fixtures.ts';
 
 /** V8 flags of the rt process: what systemd/brana-rt.service puts on its ExecStart line. */
 const RT_NODE_OPTIONS = '--expose-gc --max-semi-space-size=4';

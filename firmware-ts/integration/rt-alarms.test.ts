@@ -1,7 +1,8 @@
 // `brana-firmware rt` on a config with alarms and relays only (a care home): a real child process
 // on the bench wire bus, with an IPC server standing in for the agent. The SOS cord raises a
 // critical alarm that reaches the agent and lights the relay; a CO2 reading forwarded from a
-// fieldbus link switches the ventilation relay; SIGTERM switches every relay off.
+// fieldbus link switches the ventilation relay; a flow's command through the agent switches the
+// relay owned by flows and is refused for the others; SIGTERM switches every relay off.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,6 +58,7 @@ describe('brana-firmware rt with alarms and relays only', () => {
         relays: [
           { name: 'alarm-light', line: 'alarm.relay', rules: [{ when: 'sos', holdS: 0.5 }] },
           { name: 'ventilation', line: 'fan.relay', rules: [{ when: 'room.co2Ppm', above: 1200 }] },
+          { name: 'corridor', line: 'corridor.relay', owner: 'flows' },
         ],
       }),
     );
@@ -72,7 +74,7 @@ describe('brana-firmware rt with alarms and relays only', () => {
     cleanups.push(() => stopChild(child, 5000));
     const err = () => stderr.trim();
     // Started: the relays are opened (off) and rt has said hello with its subscription.
-    await until('rt start', () => stderr.includes('1 alarm input(s), 2 relay(s)'), 30_000, err);
+    await until('rt start', () => stderr.includes('1 alarm input(s), 3 relay(s)'), 30_000, err);
     await until(
       'rt connects to the agent',
       () => agent.connections().some((c) => c.source === 'rt'),
@@ -98,6 +100,35 @@ describe('brana-firmware rt with alarms and relays only', () => {
       severity: 'critical',
       data: { alarm: 'sos', alarmKind: 'sos' },
     });
+
+    // A flow switches the corridor light through the agent; rt refuses it the alarm light.
+    const by = { kind: 'flow' as const, node: 'n7', flow: 'sos-escalation' };
+    expect(await agent.command('rt', { op: 'relay.set', relay: 'corridor', on: true, by })).toMatchObject({
+      ok: true,
+      relay: 'corridor',
+      on: true,
+      changed: true,
+    });
+    await until('corridor on', () => bus.readNow('corridor.relay') === 1, 5000, err);
+    const refused = await agent.command('rt', { op: 'relay.set', relay: 'alarm-light', on: true, by });
+    expect(refused).toMatchObject({ ok: false, code: 'not-owned' });
+    expect((refused as { message: string }).message).toMatch(/owner: rules/);
+    expect(await agent.command('rt', { op: 'relay.set', relay: 'boiler', on: true, by })).toMatchObject({
+      ok: false,
+      code: 'unknown-relay',
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(bus.readNow('alarm.relay')).toBe(0);
+    await until(
+      'relay.switched by the flow journalled',
+      () =>
+        records.some((r) => r.kind === 'event' && r.type === 'relay.switched' && r.data.relay === 'corridor'),
+      5000,
+      err,
+    );
+    expect(
+      records.find((r) => r.kind === 'event' && r.type === 'relay.switched' && r.data.relay === 'corridor'),
+    ).toMatchObject({ data: { relay: 'corridor', on: true, by } });
 
     // A fieldbus process's CO2 reading, journalled by the agent, reaches rt's relay rule.
     const fieldbus = connectAgent({
@@ -128,6 +159,12 @@ describe('brana-firmware rt with alarms and relays only', () => {
     await stopChild(child, 5000);
     expect(child.exitCode).toBe(0);
     expect(bus.readNow('fan.relay')).toBe(0);
+    expect(bus.readNow('corridor.relay')).toBe(0);
+    // rt gone: the agent answers for it.
+    expect(await agent.command('rt', { op: 'relay.set', relay: 'corridor', on: true, by })).toMatchObject({
+      ok: false,
+      code: 'not-ready',
+    });
   }, 90_000);
 
   it('refuses a config with nothing for rt to do, naming the fix', async () => {

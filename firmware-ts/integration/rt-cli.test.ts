@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { testPreemptionDoc } from '../src/rt/testing.ts';
+import { testPreemptionDoc } from '../test/support/rt-fixtures.ts';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'brana-firmware.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'brana-rt-cli-'));

@@ -2,7 +2,7 @@
 // the relay off any more; the external retriggerable dead-man must, once heartbeats stop.
 import { VehicleUnit } from '@brana/hardware';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pointOnApproach, TEST_INTERSECTION_ID, TEST_KEYS } from '../src/rt/testing.ts';
+import { pointOnApproach, TEST_INTERSECTION_ID, TEST_KEYS } from '../test/support/rt-fixtures.ts';
 import { type RtBench, startRtBench } from './rt-harness.ts';
 
 let bench: RtBench;

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { type FrameLink, serialLink, TrafficControllerModel, udpLink, WireServer } from '@brana/hardware';
 import { stringify } from 'yaml';
 import { createIpcServer, type IpcServer, type ParsedAgentRecord } from '../src/ipc/index.ts';
-import { testPreemptionDoc } from '../src/rt/testing.ts';
+import { testPreemptionDoc } from '../test/support/rt-fixtures.ts';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'brana-firmware.mjs');
 

@@ -3,7 +3,12 @@
 // recording every safety violation, events through the agent IPC socket.
 import { driveRoute, encodeSignedFrame, VehicleUnit } from '@brana/hardware';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pointOnApproach, TEST_APPROACHES, TEST_INTERSECTION_ID, TEST_KEYS } from '../src/rt/testing.ts';
+import {
+  pointOnApproach,
+  TEST_APPROACHES,
+  TEST_INTERSECTION_ID,
+  TEST_KEYS,
+} from '../test/support/rt-fixtures.ts';
 import { type RtBench, startRtBench } from './rt-harness.ts';
 
 let bench: RtBench;

@@ -6,14 +6,14 @@
 // keep-alive rather than fetch: the figure is meant to measure the server, and in the field each
 // gateway spends its own CPU on this, not the two cores the server shares here with its load.
 import { Agent, request } from 'node:http';
-import type { ReadingRecord } from '../src/protocol/index.ts';
+import type { ReadingRecord } from '@brana/protocol';
 import {
   GATEWAY_TELEMETRY_PATH,
   privateKeyFromPem,
   type ReadingsForm,
   readingsPart,
   signGatewayRequest,
-} from '../src/protocol/index.ts';
+} from '@brana/protocol';
 import { SimulatedGateway } from '../src/sim/simulated-gateway.ts';
 
 interface Identity {

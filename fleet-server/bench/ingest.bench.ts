@@ -10,8 +10,8 @@ import { fork } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { privateKeyToPem } from '@brana/protocol';
 import { openFleetDatabase } from '../src/db/index.ts';
-import { privateKeyToPem } from '../src/protocol/index.ts';
 import { startFleetServer } from '../src/server.ts';
 import { SimulatedGateway } from '../src/sim/simulated-gateway.ts';
 

@@ -3,12 +3,12 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ReadingRecord } from '@brana/protocol';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { firmwareConfigValidator } from '../src/configs/firmware.ts';
 import { createConsole } from '../src/console/index.ts';
 import { createGroup, createSite } from '../src/devices/devices.ts';
-import type { ReadingRecord } from '../src/protocol/index.ts';
 import { SimulatedGateway } from '../src/sim/simulated-gateway.ts';
 import { startTestServer, type TestServer } from '../test/helpers.ts';
 import { launchChromium } from './console-browser.ts';

@@ -3,10 +3,10 @@
 
 import type { KeyObject } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
+import type { EventRecordInput, ReadingRecord, TelemetryAck } from '@brana/protocol';
 import type { ConfigValidator } from './configs/index.ts';
 import type { FleetDatabase, FleetDb } from './db/index.ts';
 import type { GatewayHub } from './gateway-link/hub.ts';
-import type { EventRecordInput, ReadingRecord, TelemetryAck } from './protocol/index.ts';
 import type { RolloutService } from './rollouts/service.ts';
 import type { TelemetryIn, TelemetryStore, TelemetryWriter } from './telemetry/index.ts';
 

@@ -1,5 +1,5 @@
 // fleet-server: enrolment, signed configuration rollouts and exactly-once telemetry for a fleet of
-// gateways. The device wire protocol is also exported alone as '@brana/fleet-server/protocol'.
+// gateways. The device wire protocol is its own package, @brana/protocol.
 
 export { listAudit, writeAudit } from './audit/index.ts';
 export {
@@ -33,7 +33,6 @@ export { gatewayView, listGateways, listGroups, listSites } from './devices/devi
 export * from './errors.ts';
 export { assertRole, authenticate, type FleetEnv, requireRole, SESSION_COOKIE } from './http/api.ts';
 export { createFleetApp, type FleetApp, type FleetAppOptions } from './http/app.ts';
-export * from './protocol/index.ts';
 export {
   plan as planRollout,
   type RolloutAction,

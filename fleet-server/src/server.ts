@@ -4,6 +4,13 @@ import { EventEmitter } from 'node:events';
 import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import {
+  GATEWAY_WS_PATH,
+  generateEd25519KeyPair,
+  privateKeyFromPem,
+  privateKeyToPem,
+  publicKeyOf,
+} from '@brana/protocol';
 import { serve } from '@hono/node-server';
 import { eq } from 'drizzle-orm';
 import type { Hono } from 'hono';
@@ -19,13 +26,6 @@ import { StartupError } from './errors.ts';
 import { GatewayHub } from './gateway-link/hub.ts';
 import type { FleetEnv } from './http/api.ts';
 import { createFleetApp, type FleetAppOptions } from './http/app.ts';
-import {
-  GATEWAY_WS_PATH,
-  generateEd25519KeyPair,
-  privateKeyFromPem,
-  privateKeyToPem,
-  publicKeyOf,
-} from './protocol/index.ts';
 import { RolloutService } from './rollouts/service.ts';
 import { TelemetryStore, TelemetryWriter, toReadings } from './telemetry/index.ts';
 

@@ -1,5 +1,5 @@
+import { CLOSE_CODES, generateEd25519KeyPair, newNonce, signSessionProof } from '@brana/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLOSE_CODES, generateEd25519KeyPair, newNonce, signSessionProof } from '../src/protocol/index.ts';
 import { SimulatedGateway } from '../src/sim/simulated-gateway.ts';
 import { refuseAllConfigs, startTestServer, type TestServer } from './helpers.ts';
 

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CLOSE_CODES } from '@brana/protocol';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLOSE_CODES } from '../src/protocol/index.ts';
 import { SimulatedGateway } from '../src/sim/simulated-gateway.ts';
 import { eventually, startTestServer } from './helpers.ts';
 

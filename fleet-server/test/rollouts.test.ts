@@ -1,6 +1,6 @@
+import { verifyDocument } from '@brana/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { firmwareConfigValidator } from '../src/configs/firmware.ts';
-import { verifyDocument } from '../src/protocol/index.ts';
 import { SimulatedGateway } from '../src/sim/simulated-gateway.ts';
 import { eventually, startTestServer, type TestServer } from './helpers.ts';
 

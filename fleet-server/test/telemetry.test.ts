@@ -1,11 +1,11 @@
 import { Agent, request } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   GATEWAY_TELEMETRY_PATH,
   type ReadingRecord,
   readingsPart,
   signGatewayRequest,
-} from '../src/protocol/index.ts';
+} from '@brana/protocol';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SimulatedGateway } from '../src/sim/simulated-gateway.ts';
 import { eventually, refuseAllConfigs, startTestServer, type TestServer } from './helpers.ts';
 

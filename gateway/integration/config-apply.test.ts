@@ -3,7 +3,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateEd25519KeyPair, signDocument } from '@brana/fleet-server/protocol';
+import { generateEd25519KeyPair, signDocument } from '@brana/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Gateway, startGateway } from '../src/agent/index.ts';
 import type { ConfigValidator } from '../src/apply/index.ts';

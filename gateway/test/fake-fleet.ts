@@ -1,7 +1,8 @@
 // A small fleet server for the gateway's tests, built on the real wire-protocol schemas and
-// signing helpers of @brana/fleet-server: enrolment over HTTP, the WebSocket session with signed
+// signing helpers of @brana/protocol: enrolment over HTTP, the WebSocket session with signed
 // challenge, reconcile, exactly-once telemetry with contiguous acks. It can be cut off (every
-// connection dropped, new ones refused) and made to answer garbage.
+// connection dropped, new ones refused), made to answer garbage, and made to refuse records as
+// the fleet server does (`bad-record`, CONTRACTS.md "Refused telemetry records").
 import type { KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -24,7 +25,7 @@ import {
   signDocument,
   signServerProof,
   verifySessionProof,
-} from '@brana/fleet-server/protocol';
+} from '@brana/protocol';
 import { WebSocket, WebSocketServer } from 'ws';
 
 export interface FakeFleet {
@@ -50,6 +51,14 @@ export interface FakeFleet {
   mode: 'normal' | 'garbage' | 'before-columns';
   /** Answer this many telemetry messages with an internal error and no ack (a store that failed). */
   failTelemetry: number;
+  /**
+   * Refuses a record (returns why) as the fleet server refuses one over its limits: the whole
+   * message is answered `{ type: 'error', code: 'bad-record', batchId, index, message, path }` and
+   * nothing of it is stored.
+   */
+  refuseRecord: ((r: ReadingRecord | EventRecord) => string | undefined) | undefined;
+  /** bad-record answers sent. */
+  refusals: number;
   close(): Promise<void>;
 }
 
@@ -199,6 +208,22 @@ export async function startFakeFleet(): Promise<FakeFleet> {
       } else if (msg.type === 'telemetry') {
         const now = Date.now();
         const readings = msg.columns ? readingsFromColumns(msg.columns) : msg.readings;
+        const all = [...readings, ...msg.events];
+        for (let index = 0; index < all.length && fleet.refuseRecord; index++) {
+          const why = fleet.refuseRecord(all[index]!);
+          if (why === undefined) continue;
+          fleet.refusals++;
+          const at = index < readings.length ? `readings[${index}]` : `events[${index - readings.length}]`;
+          send(ws, {
+            type: 'error',
+            code: 'bad-record',
+            ...(msg.batchId === undefined ? {} : { batchId: msg.batchId }),
+            index,
+            message: why,
+            path: at,
+          });
+          return;
+        }
         fleet.readingsAs.push(msg.columns ? 'columns' : 'records');
         for (const r of readings) {
           if (isStored(r.bootEpoch, r.seq)) fleet.duplicates++;
@@ -231,6 +256,8 @@ export async function startFakeFleet(): Promise<FakeFleet> {
     readings: new Map(),
     readingsAs: [],
     failTelemetry: 0,
+    refuseRecord: undefined,
+    refusals: 0,
     events: new Map(),
     duplicates: 0,
     applyReports: [],

@@ -4,6 +4,7 @@
 export * from './bench/index.ts';
 export * from './boards/index.ts';
 export * from './errors.ts';
+export * from './keys/index.ts';
 export * from './modbus/index.ts';
 export * from './preemption-sim/index.ts';
 export * from './priority/index.ts';

@@ -203,6 +203,10 @@ export async function startRegion(o: RegionRunOptions, io: RegionIo): Promise<Ru
     const parts = await loadParts();
     const catalogue = loadCatalogue();
     const knownProfiles = new Set(catalogue.keys());
+    // Asks the firmware binary for its subcommands (spawnSync, seconds on a busy machine): done
+    // before the fleet server runs in this process, whose keep-alive sockets a blocked event loop
+    // would let go stale and reset under the script's own requests.
+    const available = firmwareSubcommands();
 
     // ---------------------------------------------------------------- fleet server
     collector.part('fleet server', 'starting');
@@ -325,56 +329,53 @@ export async function startRegion(o: RegionRunOptions, io: RegionIo): Promise<Ru
         readingsPerS: 0,
       });
     }
-    {
-      const available = firmwareSubcommands();
-      for (const r of runtimes) {
-        const site = r.plan.site;
-        step();
-        const claimToken = await ensureClaimToken(client, state, save, r.plan, groupId);
-        collector.gateway({ ...collector.gatewayRow(site)!, state: claimToken ? 'enrolling' : 'starting' });
-        const dir = data.gateway(site);
-        const firmware = firmwareFor(configs.get(site)!, available, dir);
-        for (const m of firmware.missing)
-          notice(`${site}: ${m} is not available yet; the gateway runs without it`);
-        try {
-          const gw = await parts.startGateway({
-            dataDir: dir,
-            serverUrl: server.url,
-            ...(claimToken ? { claimToken } : {}),
-            localApiPort: o.gatewayPort === 0 ? 0 : o.gatewayPort + r.index,
-            localApiHost: o.host,
-            firmware: {
-              ...(firmware.rt ? { rt: firmware.rt } : {}),
-              ...(firmware.fieldbus ? { fieldbus: firmware.fieldbus } : {}),
-              supervise: true,
-              // Through the notices, so that firmware lines never print over the live view.
-              output: (name, line) => notice(`${site} ${name}: ${line}`),
-            },
-            trialS: o.trialS,
-            validateConfig: gatewayValidator(validate, knownProfiles),
-            log: (level, message) => {
-              if (level !== 'info') notice(`${site} gateway: ${message}`);
-            },
-          });
-          r.gateway = gw;
-          stops.push({ name: `${site} gateway`, stop: () => gw.close() });
-          collector.part(`${site} gateway`, 'running', gw.localApiUrl);
-        } catch (err) {
-          collector.gateway({
-            ...collector.gatewayRow(site)!,
-            state: 'failed',
-            detail: describeStartFailure(err),
-          });
-          notice(`${site} gateway did not start: ${describeStartFailure(err)}`);
-        }
-      }
+    for (const r of runtimes) {
+      const site = r.plan.site;
       step();
-      await waitForEnrolment(client, state, save, runtimes, o.enrolTimeoutMs ?? 30_000, notice, o.signal);
-      for (const r of runtimes) {
-        if (!r.gateway) continue;
-        step();
-        await rollOutIfChanged(client, state, save, r.plan, configs.get(r.plan.site)!, notice);
+      const claimToken = await ensureClaimToken(client, state, save, r.plan, groupId);
+      collector.gateway({ ...collector.gatewayRow(site)!, state: claimToken ? 'enrolling' : 'starting' });
+      const dir = data.gateway(site);
+      const firmware = firmwareFor(configs.get(site)!, available, dir);
+      for (const m of firmware.missing)
+        notice(`${site}: ${m} is not available yet; the gateway runs without it`);
+      try {
+        const gw = await parts.startGateway({
+          dataDir: dir,
+          serverUrl: server.url,
+          ...(claimToken ? { claimToken } : {}),
+          localApiPort: o.gatewayPort === 0 ? 0 : o.gatewayPort + r.index,
+          localApiHost: o.host,
+          firmware: {
+            ...(firmware.rt ? { rt: firmware.rt } : {}),
+            ...(firmware.fieldbus ? { fieldbus: firmware.fieldbus } : {}),
+            supervise: true,
+            // Through the notices, so that firmware lines never print over the live view.
+            output: (name, line) => notice(`${site} ${name}: ${line}`),
+          },
+          trialS: o.trialS,
+          validateConfig: gatewayValidator(validate, knownProfiles),
+          log: (level, message) => {
+            if (level !== 'info') notice(`${site} gateway: ${message}`);
+          },
+        });
+        r.gateway = gw;
+        stops.push({ name: `${site} gateway`, stop: () => gw.close() });
+        collector.part(`${site} gateway`, 'running', gw.localApiUrl);
+      } catch (err) {
+        collector.gateway({
+          ...collector.gatewayRow(site)!,
+          state: 'failed',
+          detail: describeStartFailure(err),
+        });
+        notice(`${site} gateway did not start: ${describeStartFailure(err)}`);
       }
+    }
+    step();
+    await waitForEnrolment(client, state, save, runtimes, o.enrolTimeoutMs ?? 30_000, notice, o.signal);
+    for (const r of runtimes) {
+      if (!r.gateway) continue;
+      step();
+      await rollOutIfChanged(client, state, save, r.plan, configs.get(r.plan.site)!, notice);
     }
 
     // ---------------------------------------------------------------- vehicles and the SOS button

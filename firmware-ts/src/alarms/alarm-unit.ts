@@ -10,7 +10,7 @@ import type {
   TimerHandle,
   Unsubscribe,
 } from '../hal/index.ts';
-import type { IpcEvent } from '../ipc/index.ts';
+import type { CommandBy, IpcEvent } from '../ipc/index.ts';
 import {
   type AlarmInput,
   type AlarmRules,
@@ -18,11 +18,15 @@ import {
   compileAlarmRules,
   initialAlarmState,
   nextDeadlineMs,
+  type RelayConfig,
   step,
 } from './rules.ts';
 
+/** Who switched a relay, as `relay.switched` events say it. */
+export type SwitchedBy = { kind: 'rules' } | CommandBy;
+
 export interface AlarmUnitOptions {
-  config: Pick<GatewayConfig, 'alarms' | 'relays'>;
+  config: { alarms: GatewayConfig['alarms']; relays: readonly RelayConfig[] };
   gpio: GpioBackend;
   clock: Clock;
   /** Queues one event for the agent; never blocks (false: dropped and counted by the sink). */
@@ -94,6 +98,24 @@ export class AlarmUnit {
     if (i !== undefined && Number.isFinite(value)) this.#apply({ kind: 'value', channel: i, value });
   }
 
+  /**
+   * A flow's switch of relay `relay` (index in the config's relays). Only a relay owned by flows
+   * moves (the rules step enforces it); `changed` says whether it did, `fault` why its output
+   * could not be driven.
+   */
+  switchForFlow(relay: number, on: boolean, by: CommandBy): { changed: boolean; fault?: string } {
+    if (this.#stopped) return { changed: false, fault: 'the relay unit is stopping' };
+    const before = this.#state.relayOn[relay];
+    const fault = this.#apply({ kind: 'flow', relay, on }, by);
+    const changed = this.#state.relayOn[relay] !== before;
+    return fault === undefined ? { changed } : { changed, fault };
+  }
+
+  /** The level relay `relay` (config index) has now. */
+  isOn(relay: number): boolean | undefined {
+    return this.#state.relayOn[relay];
+  }
+
   relayOn(name: string): boolean | undefined {
     const i = this.rules.relays.findIndex((r) => r.name === name);
     return i < 0 ? undefined : this.#state.relayOn[i];
@@ -119,8 +141,10 @@ export class AlarmUnit {
     for (const output of this.#outputs) await output.close().catch(() => {});
   }
 
-  #apply(input: AlarmInput): void {
-    if (this.#stopped) return;
+  /** Runs one rules step and carries out its commands; returns the first output fault, if any. */
+  #apply(input: AlarmInput, by?: CommandBy): string | undefined {
+    if (this.#stopped) return undefined;
+    let fault: string | undefined;
     const now = this.o.clock.monotonicMs();
     const r = step(this.rules, this.#state, input, now);
     this.#state = r.state;
@@ -131,6 +155,7 @@ export class AlarmUnit {
         this.#outputs[c.relay]?.write(c.on ? 1 : 0);
       } catch (err) {
         this.#stats.relayFaults++;
+        fault ??= `output ${relay?.name ?? c.relay} failed: ${(err as Error).message}`;
         this.o.emit({
           kind: 'event',
           type: 'relay.fault',
@@ -150,7 +175,11 @@ export class AlarmUnit {
           safety: false,
           severity: 'info',
           atMs,
-          data: { relay: this.rules.relays[e.relay]?.name, on: e.on },
+          data: {
+            relay: this.rules.relays[e.relay]?.name,
+            on: e.on,
+            by: e.cause === 'flow' && by !== undefined ? by : { kind: 'rules' },
+          },
         });
       } else {
         const alarm = this.rules.alarms[e.alarm];
@@ -167,6 +196,7 @@ export class AlarmUnit {
       }
     }
     this.#schedule(now);
+    return fault;
   }
 
   #schedule(now: number): void {

@@ -1,6 +1,14 @@
 // Alarm inputs (care-home SOS cords, bed mats, doors) and relays switched by rule: the pure rules
 // and the unit that wires them to GPIO inside the rt process.
-export { AlarmUnit, type AlarmUnitOptions, type AlarmUnitStats } from './alarm-unit.ts';
+export { AlarmUnit, type AlarmUnitOptions, type AlarmUnitStats, type SwitchedBy } from './alarm-unit.ts';
+export {
+  DEFAULT_RELAY_COMMAND_LIMITS,
+  type FlowRelayTarget,
+  type RelayCommandLimits,
+  type RelayCommandStats,
+  RelayCommands,
+  type RelayCommandsOptions,
+} from './relay-commands.ts';
 export {
   type AlarmCommand,
   type AlarmEvent,
@@ -11,5 +19,6 @@ export {
   conditionHolds,
   initialAlarmState,
   nextDeadlineMs,
+  type RelayConfig,
   step as stepAlarms,
 } from './rules.ts';

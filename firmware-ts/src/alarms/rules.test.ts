@@ -194,6 +194,61 @@ describe('alarm rules', () => {
   });
 });
 
+describe('relays owned by flows', () => {
+  const mixed: AlarmRules = compileAlarmRules({
+    alarms: [{ name: 'sos', kind: 'sos', line: 'a', activeLevel: 1, debounceMs: 50 }],
+    relays: [
+      { name: 'light', line: 'r1', activeLevel: 1, rules: [{ when: 'sos', holdS: 30 }] },
+      { name: 'fan', line: 'r2', activeLevel: 1, owner: 'flows', rules: [] },
+      { name: 'co2', line: 'r3', activeLevel: 1, rules: [{ when: 'room.co2Ppm', above: 1200, holdS: 5 }] },
+    ],
+  });
+  const anyInput = fc.oneof(
+    fc.record({ kind: fc.constant('alarm' as const), alarm: fc.constant(0), active: fc.boolean() }),
+    fc.record({
+      kind: fc.constant('value' as const),
+      channel: fc.constant(0),
+      value: fc.integer({ min: 0, max: 3000 }),
+    }),
+    fc.constant({ kind: 'tick' as const }),
+    // A flow's input for any relay index, even out of range.
+    fc.record({
+      kind: fc.constant('flow' as const),
+      relay: fc.integer({ min: -1, max: 4 }),
+      on: fc.boolean(),
+    }),
+  );
+
+  it('property: flow inputs never move a relay owned by rules, and a flows relay follows only them', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(anyInput, fc.integer({ min: 0, max: 20_000 })), { maxLength: 150 }),
+        (steps) => {
+          let withFlows = initialAlarmState(mixed);
+          let without = initialAlarmState(mixed);
+          let fan = false;
+          let now = 0;
+          for (const [inp, dt] of steps) {
+            now += dt;
+            const r = step(mixed, withFlows, inp as AlarmInput, now);
+            withFlows = r.state;
+            if (inp.kind !== 'flow') without = step(mixed, without, inp as AlarmInput, now).state;
+            else without = step(mixed, without, { kind: 'tick' }, now).state;
+            if (inp.kind === 'flow' && inp.relay === 1) fan = inp.on;
+            expect(withFlows.relayOn[0]).toBe(without.relayOn[0]);
+            expect(withFlows.relayOn[2]).toBe(without.relayOn[2]);
+            expect(withFlows.relayOn[1]).toBe(fan);
+            for (const e of r.events) {
+              if (e.kind === 'relay.switched') expect(e.cause).toBe(e.relay === 1 ? 'flow' : 'rules');
+            }
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
 describe('alarm and relay config', () => {
   const base = {
     name: 'care home',

@@ -1,7 +1,8 @@
 // Alarm inputs and relay rules as a pure decision: `step(rules, state, input, nowMs)` says which
 // relays change and which alarm events to send. The I/O around it (GPIO edges, relay writes, the
-// hold timer) lives in `alarm-unit.ts`.
-import type { GatewayConfig } from '../config/index.ts';
+// hold timer) lives in `alarm-unit.ts`. A relay is owned by its rules or by flows (config
+// `relays[].owner`): a flow's input moves only a relay owned by flows, and rules only the others.
+import type { GatewayConfig, RelayOwner } from '../config/index.ts';
 
 export type AlarmKind = GatewayConfig['alarms'][number]['kind'];
 
@@ -17,8 +18,12 @@ export interface CompiledRule {
 
 export interface CompiledRelay {
   name: string;
+  owner: RelayOwner;
   rules: CompiledRule[];
 }
+
+/** A relay as the config gives it; `owner` defaults to rules. */
+export type RelayConfig = Omit<GatewayConfig['relays'][number], 'owner'> & { owner?: RelayOwner };
 
 export interface AlarmRules {
   alarms: { name: string; kind: AlarmKind }[];
@@ -37,12 +42,16 @@ export interface AlarmState {
   channelValue: number[];
   ruleHolds: boolean[][];
   ruleHoldUntilMs: number[][];
+  /** Per relay: the level flows last asked for (always false for a relay owned by rules). */
+  flowOn: boolean[];
   relayOn: boolean[];
 }
 
 export type AlarmInput =
   | { kind: 'alarm'; alarm: number; active: boolean }
   | { kind: 'value'; channel: number; value: number }
+  /** A flow asks for relay `relay` on or off; only a relay owned by flows follows it. */
+  | { kind: 'flow'; relay: number; on: boolean }
   /** Time passes: hold times may end. */
   | { kind: 'tick' };
 
@@ -50,7 +59,7 @@ export type AlarmCommand = { kind: 'relay'; relay: number; on: boolean };
 
 export type AlarmEvent =
   | { kind: 'alarm.raised' | 'alarm.cleared'; alarm: number }
-  | { kind: 'relay.switched'; relay: number; on: boolean };
+  | { kind: 'relay.switched'; relay: number; on: boolean; cause: 'rules' | 'flow' };
 
 export interface AlarmStepResult {
   state: AlarmState;
@@ -59,12 +68,16 @@ export interface AlarmStepResult {
 }
 
 /** Resolves rule `when` names to alarms or channels. Config validation has already checked them. */
-export function compileAlarmRules(config: Pick<GatewayConfig, 'alarms' | 'relays'>): AlarmRules {
+export function compileAlarmRules(config: {
+  alarms: GatewayConfig['alarms'];
+  relays: readonly RelayConfig[];
+}): AlarmRules {
   const alarmIndex = new Map(config.alarms.map((a, i) => [a.name, i]));
   const channels: string[] = [];
   const channelIndex = new Map<string, number>();
   const relays = config.relays.map((r) => ({
     name: r.name,
+    owner: r.owner ?? 'rules',
     rules: r.rules.map((rule): CompiledRule => {
       const alarm = alarmIndex.get(rule.when);
       const holdMs = rule.holdS * 1000;
@@ -88,6 +101,7 @@ export function initialAlarmState(rules: AlarmRules): AlarmState {
     channelValue: rules.channels.map(() => Number.NaN),
     ruleHolds: rules.relays.map((r) => r.rules.map(() => false)),
     ruleHoldUntilMs: rules.relays.map((r) => r.rules.map(() => Number.NEGATIVE_INFINITY)),
+    flowOn: rules.relays.map(() => false),
     relayOn: rules.relays.map(() => false),
   };
 }
@@ -113,7 +127,14 @@ export function step(
   const commands: AlarmCommand[] = [];
   let alarmActive = state.alarmActive;
   let channelValue = state.channelValue;
-  if (input.kind === 'alarm') {
+  let flowOn = state.flowOn;
+  if (input.kind === 'flow') {
+    // Ownership holds here too, whatever the caller checked: a flow never moves a rules relay.
+    if (rules.relays[input.relay]?.owner === 'flows' && state.flowOn[input.relay] !== input.on) {
+      flowOn = state.flowOn.slice();
+      flowOn[input.relay] = input.on;
+    }
+  } else if (input.kind === 'alarm') {
     if (state.alarmActive[input.alarm] !== input.active) {
       alarmActive = state.alarmActive.slice();
       alarmActive[input.alarm] = input.active;
@@ -142,13 +163,19 @@ export function step(
     });
     ruleHolds.push(holds);
     ruleHoldUntilMs.push(until);
+    const byFlow = relay.owner === 'flows';
+    if (byFlow) on = flowOn[r] === true;
     relayOn.push(on);
     if (on !== state.relayOn[r]) {
       commands.push({ kind: 'relay', relay: r, on });
-      events.push({ kind: 'relay.switched', relay: r, on });
+      events.push({ kind: 'relay.switched', relay: r, on, cause: byFlow ? 'flow' : 'rules' });
     }
   });
-  return { state: { alarmActive, channelValue, ruleHolds, ruleHoldUntilMs, relayOn }, commands, events };
+  return {
+    state: { alarmActive, channelValue, ruleHolds, ruleHoldUntilMs, flowOn, relayOn },
+    commands,
+    events,
+  };
 }
 
 /** The next moment (monotonic ms) a `tick` can change anything, or undefined when none will. */

@@ -3,7 +3,7 @@
 // config's preemption section) and the alarm unit (its alarms and relays) until SIGTERM/SIGINT,
 // when it switches every output off.
 import { Command, Option } from 'commander';
-import { AlarmUnit, compileAlarmRules } from '../alarms/index.ts';
+import { AlarmUnit, compileAlarmRules, RelayCommands } from '../alarms/index.ts';
 import { NodeSerialPort, RealClock, type SerialPort } from '../hal/index.ts';
 import { connectAgent } from '../ipc/index.ts';
 import { agentEventSink, type EventSink, RingEventSink } from '../rt/event-sink.ts';
@@ -64,6 +64,21 @@ async function runRt(opts: RtOptions): Promise<void> {
   // next poll brings them again.
   const channels = hasAlarms ? compileAlarmRules(config).channels : [];
   let alarms: AlarmUnit | undefined;
+  // Flows' relay commands from the agent: checked here against the config's owners, whatever
+  // they say (a preemption output or a relay owned by rules never moves).
+  const relayCommands = new RelayCommands({
+    relays: config.relays,
+    alarms: config.alarms,
+    ...(p === undefined ? {} : { preemption: p }),
+    target: () => alarms,
+    clock,
+  });
+  const commandCounters = (): Record<string, number> => {
+    const s = relayCommands.stats();
+    const out: Record<string, number> = { 'commands.accepted': s.accepted, 'commands.switched': s.switched };
+    for (const [code, n] of Object.entries(s.refused)) out[`commands.refused.${code}`] = n;
+    return out;
+  };
   const events: EventSink =
     opts.agentSocket !== undefined
       ? agentEventSink(
@@ -72,6 +87,7 @@ async function runRt(opts: RtOptions): Promise<void> {
             source: 'rt',
             queueLimit,
             clock,
+            onCommand: (body, connection) => relayCommands.handle(body, connection),
             ...(channels.length > 0
               ? {
                   subscribe: channels,
@@ -112,6 +128,7 @@ async function runRt(opts: RtOptions): Promise<void> {
           events,
           ...(radio === undefined ? {} : { radio }),
           catalogue,
+          statusCounters: commandCounters,
           ...(notifier === undefined ? {} : { notifier }),
           ...(notifyWatchdogMs === undefined ? {} : { notifyWatchdogMs }),
           ...(hardwareWatchdog === undefined ? {} : { hardwareWatchdog }),
@@ -134,10 +151,16 @@ async function runRt(opts: RtOptions): Promise<void> {
   if (loop === undefined) {
     notifier?.notify('READY=1\nSTATUS=running (alarms)');
     hardwareWatchdog?.kick();
+    let lastStatusMs = clock.monotonicMs();
     keepAlive = setInterval(
       () => {
         notifier?.notify('WATCHDOG=1');
         hardwareWatchdog?.kick();
+        const now = clock.monotonicMs();
+        if (now - lastStatusMs >= 5000) {
+          lastStatusMs = now;
+          events.emit({ kind: 'status', atMs: clock.nowMs(), counters: commandCounters() });
+        }
       },
       Math.min(notifyWatchdogMs ?? 1000, 1000),
     );

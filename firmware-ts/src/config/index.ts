@@ -45,6 +45,8 @@ export {
   gatewayConfigSchemaWith,
   gatewayConfigShape,
   hardwareSchema,
+  RELAY_OWNERS,
+  type RelayOwner,
   relaySchema,
   telemetrySchema,
 } from './schema.ts';

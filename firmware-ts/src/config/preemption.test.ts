@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { testPreemptionDoc } from '../rt/testing.ts';
+import { testPreemptionDoc } from '../../test/support/rt-fixtures.ts';
 import { preemptionSchema } from './preemption.ts';
 import { validateGatewayConfig } from './validate.ts';
 

@@ -99,6 +99,37 @@ describe('gateway config', () => {
     expect(errors[0]?.fix).toMatch(/base64url/);
   });
 
+  it('relays are owned by rules unless the config gives them to flows; a flows relay has no rules', () => {
+    const doc = {
+      name: 'care home',
+      alarms: [{ name: 'sos', line: 'GPIO5' }],
+      relays: [
+        { name: 'light', line: 'GPIO20', rules: [{ when: 'sos' }] },
+        { name: 'corridor', line: 'GPIO21', owner: 'flows' },
+      ],
+    };
+    const r = validateGatewayConfig(doc);
+    expect(r.ok && r.config.relays.map((x) => x.owner)).toEqual(['rules', 'flows']);
+    const both = errorsOf({
+      ...doc,
+      relays: [{ name: 'light', line: 'GPIO20', owner: 'flows', rules: [{ when: 'sos' }] }],
+    });
+    expect(both).toEqual([
+      {
+        path: 'relays[0].rules',
+        message: 'relay "light" is owned by flows and also has rules',
+        fix: 'remove its rules (flows switch it), or set owner: rules',
+      },
+    ]);
+    const owner = errorsOf({ ...doc, relays: [{ name: 'x', line: 'GPIO20', owner: 'nodered' }] });
+    expect(owner[0]).toMatchObject({ path: 'relays[0].owner', fix: 'use one of: "rules", "flows"' });
+    // A relay cannot sit on a preemption output's line: the line claim says whose it is.
+    const onOutput = intersection() as Record<string, unknown>;
+    onOutput.relays = [{ name: 'sneaky', line: 'relay-n', owner: 'flows' }];
+    const claimed = errorsOf(onOutput);
+    expect(claimed.map((e) => e.path)).toContain('preemption.approaches[0].output');
+  });
+
   it('rejects two devices at one address on one bus, and an unknown profile', () => {
     const doc = building();
     doc.devices[1]!.unit = 1;

@@ -42,10 +42,23 @@ export const relayRuleSchema = z.strictObject({
   holdS: z.number().min(0).max(86_400).default(0),
 });
 
+/** Who switches a relay: its `rules` (alarms, thresholds) in rt, or operators' Node-RED flows. */
+export const RELAY_OWNERS = ['rules', 'flows'] as const;
+export type RelayOwner = (typeof RELAY_OWNERS)[number];
+
 export const relaySchema = z.strictObject({
-  name: z.string().min(1),
+  name: z
+    .string()
+    .min(1)
+    .max(100)
+    .describe('Relay name, unique on the gateway: flows and events name the relay by it'),
   line: lineRef,
   activeLevel: z.union([z.literal(0), z.literal(1)]).default(1),
+  /**
+   * `rules` (default): switched only by its rules. `flows`: switched only by Node-RED flows through
+   * the local API; the rt process refuses a flow's command for any other relay.
+   */
+  owner: z.enum(RELAY_OWNERS).default('rules'),
   rules: z.array(relayRuleSchema).default([]),
 });
 
@@ -177,6 +190,15 @@ function checkAlarmsAndRelays(c: z.infer<typeof gatewayConfigShape>, ctx: z.Refi
   const alarms = new Set(c.alarms.map((a) => a.name));
   const known = c.alarms.length > 0 ? c.alarms.map((a) => `"${a.name}"`).join(', ') : 'none configured';
   c.relays.forEach((relay, ri) => {
+    // One owner per relay: a flow and a rule switching the same contact would fight over it.
+    if (relay.owner === 'flows' && relay.rules.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['relays', ri, 'rules'],
+        message: `relay "${relay.name}" is owned by flows and also has rules; remove its rules (flows switch it), or set owner: rules`,
+      });
+      return;
+    }
     relay.rules.forEach((rule, k) => {
       const at = ['relays', ri, 'rules', k];
       const threshold = rule.above !== undefined || rule.below !== undefined;

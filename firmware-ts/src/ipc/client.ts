@@ -4,6 +4,7 @@
 import { createConnection, type Socket } from 'node:net';
 import type { Clock, TimerHandle } from '../hal/clock/clock.ts';
 import { RealClock } from '../hal/clock/real-clock.ts';
+import { type CommandReply, parseCommand, refuse } from './commands.ts';
 import { IpcFrameError, IpcRemoteError, IpcUsageError } from './errors.ts';
 import { encodeFrame, FrameDecoder, parseFrameJson } from './frame.ts';
 import type { AgentRecord, IpcSource } from './records.ts';
@@ -32,6 +33,12 @@ export interface AgentLinkOptions {
    */
   subscribe?: readonly string[];
   onValues?: (values: ReadonlyMap<string, number>) => void;
+  /**
+   * Answers a `command` frame (its body as received: JSON text, not yet checked) from the agent.
+   * `connection` numbers the connections of this link, so that per-connection rules (increasing
+   * ids) can be kept. Without it every command is refused with `not-ready`.
+   */
+  onCommand?: (body: string, connection: number) => CommandReply;
 }
 
 export interface AgentLinkStats {
@@ -83,6 +90,7 @@ class Link implements AgentLink {
   #sentSeq = 0;
   #dropped = 0;
   #reconnects = 0;
+  #connections = 0;
   #everConnected = false;
   #state: LinkState = 'connecting';
   #socket: Socket | undefined;
@@ -168,6 +176,7 @@ class Link implements AgentLink {
     socket.on('connect', () => {
       if (this.#state === 'closed') return;
       this.#state = 'open';
+      this.#connections++;
       if (this.#everConnected) this.#reconnects++;
       this.#everConnected = true;
       this.#backoffMs = this.#opts.reconnectMinMs ?? 50;
@@ -208,6 +217,11 @@ class Link implements AgentLink {
   #onData(socket: Socket, chunk: Buffer): void {
     try {
       for (const frame of this.#decoder.push(chunk)) {
+        if (frame.type === 'command') {
+          // Answered at once, in order; the body is the handler's to check (outside input).
+          socket.write(encodeFrame('reply', JSON.stringify(this.#command(frame.body))));
+          continue;
+        }
         const body = parseFrameJson(frame) as { seq?: unknown; code?: unknown; message?: unknown };
         if (frame.type === 'ack') {
           const seq = body.seq;
@@ -240,6 +254,27 @@ class Link implements AgentLink {
       this.#opts.onError?.(err as Error);
       socket.destroy();
     }
+  }
+
+  #command(body: string): CommandReply {
+    const handler = this.#opts.onCommand;
+    if (handler !== undefined) {
+      try {
+        return handler(body, this.#connections);
+      } catch (err) {
+        return refuse(
+          0,
+          'not-ready',
+          `${this.#opts.source} failed on the command: ${(err as Error).message}`,
+        );
+      }
+    }
+    const parsed = parseCommand(body);
+    return refuse(
+      parsed.ok ? parsed.command.id : parsed.reply.id,
+      'not-ready',
+      `the ${this.#opts.source} process takes no commands; send relay commands to rt`,
+    );
   }
 
   #ack(seq: number): void {

@@ -9,8 +9,12 @@ export const IPC_PROTOCOL_VERSION = 1;
 export const MAX_FRAME_BYTES = 8 * 1024 * 1024;
 const HEADER_BYTES = 6;
 
-/** `values` flows from the agent to a firmware process: the latest readings of the channels it subscribed to. */
-export const FRAME_TYPES = { hello: 1, batch: 2, ack: 3, error: 4, values: 5 } as const;
+/**
+ * `values` flows from the agent to a firmware process: the latest readings of the channels it
+ * subscribed to. `command` flows from the agent to a firmware process (a flow switching a relay)
+ * and `reply` answers it (commands.ts).
+ */
+export const FRAME_TYPES = { hello: 1, batch: 2, ack: 3, error: 4, values: 5, command: 6, reply: 7 } as const;
 export type FrameType = keyof typeof FRAME_TYPES;
 const TYPE_NAMES = new Map<number, FrameType>(
   Object.entries(FRAME_TYPES).map(([name, code]) => [code, name as FrameType]),

@@ -5,6 +5,13 @@
 import { lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { formatPath } from '@brana/hardware';
+import {
+  type CommandReply,
+  type CommandRequest,
+  commandReplySchema,
+  commandRequestSchema,
+  refuse,
+} from './commands.ts';
 import { IpcFrameError, IpcMessageError, IpcUsageError } from './errors.ts';
 import { encodeFrame, FrameDecoder, IPC_PROTOCOL_VERSION, parseFrameJson } from './frame.ts';
 import { agentRecordSchema, IPC_SOURCES, type IpcSource, type SequencedRecord } from './records.ts';
@@ -22,6 +29,13 @@ export interface IpcServerOptions {
   ) => void;
   /** onBatch rejected; the connection is closed so that the firmware resends. */
   onCommitError?: (error: unknown) => void;
+  /** How long `command` waits for the firmware's reply by default (default 2000 ms). */
+  commandTimeoutMs?: number;
+}
+
+export interface CommandOptions {
+  /** Default: the server's commandTimeoutMs. */
+  timeoutMs?: number;
 }
 
 export interface IpcConnectionInfo {
@@ -35,8 +49,17 @@ export interface IpcConnectionInfo {
 export interface IpcServer {
   readonly socketPath: string;
   connections(): IpcConnectionInfo[];
+  /**
+   * Sends a command to the firmware process `source` and resolves with its reply. Never rejects:
+   * a body that fails the schema is refused here (`bad-command`), a process that is not connected,
+   * disconnects or does not answer within the timeout gives `not-ready` (the message says which).
+   */
+  command(source: IpcSource, request: CommandRequest, options?: CommandOptions): Promise<CommandReply>;
   close(): Promise<void>;
 }
+
+/** Commands sent on one connection and not yet answered, at most; more are refused as rate-limited. */
+const MAX_PENDING_COMMANDS = 64;
 
 /** Listens on `socketPath` (a stale socket file from a crashed agent is removed first). */
 export async function createIpcServer(options: IpcServerOptions): Promise<IpcServer> {
@@ -63,9 +86,36 @@ export async function createIpcServer(options: IpcServerOptions): Promise<IpcSer
     );
     server.listen(options.socketPath, () => resolve());
   });
+  const command = (source: IpcSource, request: CommandRequest, o: CommandOptions = {}) => {
+    const checked = commandRequestSchema.safeParse(request);
+    if (!checked.success) {
+      const issue = checked.error.issues[0];
+      return Promise.resolve(
+        refuse(
+          0,
+          'bad-command',
+          `${issue?.path.join('.') || '(body)'}: ${issue?.message ?? 'invalid'}; send { op: "relay.set", relay, on, by: { kind: "flow" } }`,
+        ),
+      );
+    }
+    // The newest live connection of that source (an old one may linger while it closes).
+    let target: Connection | undefined;
+    for (const c of conns) if (c.accepts(source)) target = c;
+    if (target === undefined) {
+      return Promise.resolve(
+        refuse(
+          0,
+          'not-ready',
+          `the ${source} process is not connected to the agent (starting, restarting, or not running on this gateway); try again shortly`,
+        ),
+      );
+    }
+    return target.command(checked.data, o.timeoutMs ?? options.commandTimeoutMs ?? 2000);
+  };
   return {
     socketPath: options.socketPath,
     connections: () => [...conns].map((c) => c.info()),
+    command,
     close: () => closeServer(server, conns, options.socketPath),
   };
 }
@@ -113,6 +163,8 @@ class Connection {
   #dead = false;
   readonly #connectedAtMs = Date.now();
   #subscribed: ReadonlySet<string> = new Set();
+  #commandSeq = 0;
+  readonly #commands = new Map<number, { resolve: (r: CommandReply) => void; timer: NodeJS.Timeout }>();
   readonly #forward: (from: Connection, group: readonly SequencedRecord[]) => void;
 
   constructor(
@@ -125,6 +177,73 @@ class Connection {
     this.#forward = forward;
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('error', () => this.destroy());
+    socket.on('close', () => {
+      this.#dead = true;
+      this.#settleAll(
+        'disconnected before it answered; the relay may or may not have switched (its relay.switched event tells); try again',
+      );
+    });
+  }
+
+  /** A live connection whose hello named `source`. */
+  accepts(source: IpcSource): boolean {
+    return this.#source === source && !this.#dead && !this.#socket.destroyed;
+  }
+
+  command(request: CommandRequest, timeoutMs: number): Promise<CommandReply> {
+    const source = this.#source ?? 'firmware';
+    if (this.#commands.size >= MAX_PENDING_COMMANDS) {
+      return Promise.resolve(
+        refuse(
+          0,
+          'rate-limited',
+          `${MAX_PENDING_COMMANDS} commands are already waiting for ${source}'s answer; send fewer commands at once`,
+        ),
+      );
+    }
+    const id = ++this.#commandSeq;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#commands.delete(id);
+        resolve(
+          refuse(
+            id,
+            'not-ready',
+            `${source} did not answer within ${timeoutMs} ms; the relay may or may not have switched (its relay.switched event tells); try again`,
+          ),
+        );
+      }, timeoutMs);
+      timer.unref?.();
+      this.#commands.set(id, { resolve, timer });
+      this.#socket.write(encodeFrame('command', JSON.stringify({ id, ...request })));
+    });
+  }
+
+  #settleAll(why: string): void {
+    const source = this.#source ?? 'firmware';
+    for (const [id, p] of this.#commands) {
+      clearTimeout(p.timer);
+      p.resolve(refuse(id, 'not-ready', `${source} ${why}`));
+    }
+    this.#commands.clear();
+  }
+
+  #reply(body: unknown, offset: number): void {
+    const parsed = commandReplySchema.safeParse(body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new IpcMessageError(
+        `reply.${issue?.path.join('.') ?? ''}`,
+        `${issue?.message ?? 'invalid'} (frame at byte ${offset})`,
+        'run the same Brána version on firmware and agent',
+      );
+    }
+    const pending = this.#commands.get(parsed.data.id);
+    // A reply after its timeout (or to a body refused with id 0) has nobody waiting: dropped.
+    if (pending === undefined) return;
+    this.#commands.delete(parsed.data.id);
+    clearTimeout(pending.timer);
+    pending.resolve(parsed.data);
   }
 
   info(): IpcConnectionInfo {
@@ -161,6 +280,7 @@ class Connection {
         const body = parseFrameJson(frame);
         if (frame.type === 'hello') this.#hello(body, frame.offset);
         else if (frame.type === 'batch') this.#batch(body, frame.offset);
+        else if (frame.type === 'reply') this.#reply(body, frame.offset);
         else
           throw new IpcFrameError(
             frame.offset,

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { testPreemptionConfig } from '../../test/support/rt-fixtures.ts';
 import {
   type ArbiterConfig,
   type ArbiterEvent,
@@ -16,7 +17,6 @@ import {
   stepCommands,
   stepEvents,
 } from './arbiter.ts';
-import { testPreemptionConfig } from './testing.ts';
 
 // North(0)/south(2) conflict with east(1)/west(3), as at a plain four-way crossing.
 const CONFIG: ArbiterConfig = {

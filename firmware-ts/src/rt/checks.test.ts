@@ -9,8 +9,13 @@ import {
 } from '@brana/hardware';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import {
+  pointOnApproach,
+  TEST_INTERSECTION_ID,
+  TEST_KEYS,
+  testPreemptionConfig,
+} from '../../test/support/rt-fixtures.ts';
 import { distanceM, headingDiffDeg, insideCorridor, RequestChecks } from './checks.ts';
-import { pointOnApproach, TEST_INTERSECTION_ID, TEST_KEYS, testPreemptionConfig } from './testing.ts';
 
 const NOW = 1_763_900_000_000;
 

@@ -7,18 +7,18 @@ import {
   VehicleUnit,
 } from '@brana/hardware';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type PreemptionConfig, preemptionSchema } from '../config/index.ts';
-import { type GpioBackend, RealClock, WireGpio } from '../hal/index.ts';
-import type { AgentRecord } from '../ipc/index.ts';
-import { RingEventSink } from './event-sink.ts';
-import { RtLoop } from './rt-loop.ts';
 import {
   pointOnApproach,
   TEST_APPROACHES,
   TEST_INTERSECTION_ID,
   TEST_KEYS,
   testPreemptionDoc,
-} from './testing.ts';
+} from '../../test/support/rt-fixtures.ts';
+import { type PreemptionConfig, preemptionSchema } from '../config/index.ts';
+import { type GpioBackend, RealClock, WireGpio } from '../hal/index.ts';
+import type { AgentRecord } from '../ipc/index.ts';
+import { RingEventSink } from './event-sink.ts';
+import { RtLoop } from './rt-loop.ts';
 
 const cleanups: (() => unknown)[] = [];
 

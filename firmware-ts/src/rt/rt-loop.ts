@@ -4,7 +4,7 @@
 // bounded sink. Buffers, decoders, per-vehicle state, the arbiter's two step outputs, the request
 // input and the event ring are allocated once at start: from received bytes to the relay write
 // the loop allocates nothing per frame but what node:crypto's Ed25519 verify does (see
-// hot-path-alloc.test.ts). Events become agent records in the next cycle, after the outputs.
+// test/rt-hot-path-alloc.test.ts). Events become agent records in the next cycle, after the outputs.
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { PerformanceObserver, constants as perfConstants, performance } from 'node:perf_hooks';
 import {
@@ -53,6 +53,8 @@ export interface RtLoopOptions {
   statusEveryMs?: number;
   /** Events held between cycles at most (default 4096); beyond it they are dropped and counted. */
   eventRing?: number;
+  /** More counters for the status record (the relay command gate's). */
+  statusCounters?: () => Record<string, number>;
 }
 
 export interface RtStats {
@@ -625,6 +627,7 @@ export class RtLoop {
       gcMajorMaxMs: this.gc.majorMaxMs,
     };
     for (const [k, v] of Object.entries(this.checks.rejected)) counters[`rejected.${k}`] = v;
+    if (this.o.statusCounters !== undefined) Object.assign(counters, this.o.statusCounters());
     this.o.events.emit({ kind: 'status', atMs: this.o.clock.nowMs(), counters });
   }
 

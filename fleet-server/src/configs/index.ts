@@ -1,12 +1,12 @@
 // Versioned gateway config documents: validated with the firmware's gateway config schema, then
 // signed with the server's Ed25519 key (version + sha256 hash) and stored as sent to gateways.
 import type { KeyObject } from 'node:crypto';
+import { canonicalJson, type SignedConfigDocument, signDocument } from '@brana/protocol';
 import { desc, eq, sql } from 'drizzle-orm';
 import { writeAudit } from '../audit/index.ts';
 import { type FleetDb, writeTx } from '../db/index.ts';
 import { configDocuments } from '../db/schema.ts';
 import { ConfigInvalidError, NotFoundError } from '../errors.ts';
-import { canonicalJson, type SignedConfigDocument, signDocument } from '../protocol/index.ts';
 
 export interface ConfigValidationIssue {
   path: string;

@@ -1,18 +1,18 @@
 // Claim tokens (single use, expiring, with a pre-assigned site, group and tags) and enrolment:
 // a gateway trades a claim token and its own Ed25519 public key for a gateway id.
 import { randomBytes, randomUUID } from 'node:crypto';
+import {
+  type EnrolRequest,
+  type EnrolResponse,
+  GATEWAY_WS_PATH,
+  publicKeyFromBase64url,
+} from '@brana/protocol';
 import { desc, eq, or } from 'drizzle-orm';
 import { revokeWithAudit, writeAudit } from '../audit/index.ts';
 import { hashSecret } from '../auth/users.ts';
 import { type FleetDb, writeTx } from '../db/index.ts';
 import { claimTokens, gatewayGroups, gateways, gatewayTags, groups, sites } from '../db/schema.ts';
 import { BadRequestError, ConflictError, FleetError } from '../errors.ts';
-import {
-  type EnrolRequest,
-  type EnrolResponse,
-  GATEWAY_WS_PATH,
-  publicKeyFromBase64url,
-} from '../protocol/index.ts';
 import { CsvError, parseCsv } from './csv.ts';
 import { newGatewayId, nextGatewayNum, requireGroup, requireSite } from './devices.ts';
 

@@ -2,12 +2,6 @@
 // telemetry with acks. One session per gateway; a newer one replaces the older.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type Database from 'better-sqlite3';
-import { WebSocket, WebSocketServer } from 'ws';
-import { getConfigDocument } from '../configs/index.ts';
-import type { FleetContext } from '../context.ts';
-import { loopWrite } from '../db/index.ts';
-import { setLastSeen } from '../devices/last-seen.ts';
 import {
   type ApplyMessage,
   CLOSE_CODES,
@@ -23,7 +17,13 @@ import {
   type SignedConfigDocument,
   signServerProof,
   verifySessionProof,
-} from '../protocol/index.ts';
+} from '@brana/protocol';
+import type Database from 'better-sqlite3';
+import { WebSocket, WebSocketServer } from 'ws';
+import { getConfigDocument } from '../configs/index.ts';
+import type { FleetContext } from '../context.ts';
+import { loopWrite } from '../db/index.ts';
+import { setLastSeen } from '../devices/last-seen.ts';
 import { decodeTelemetryValue, type TelemetryIn, telemetryOfParsed } from '../telemetry/index.ts';
 
 export interface HubOptions {

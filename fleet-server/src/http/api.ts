@@ -1,5 +1,7 @@
 // The HTTP API's plumbing: a route registry that validates bodies and queries with zod, checks the
 // caller's role in one place, and records every route for /openapi.json.
+
+import { formatPath } from '@brana/protocol';
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { z } from 'zod';
@@ -12,7 +14,6 @@ import {
 } from '../auth/users.ts';
 import type { FleetContext } from '../context.ts';
 import { BadRequestError, ForbiddenError, UnauthorizedError } from '../errors.ts';
-import { formatPath } from '../protocol/index.ts';
 
 export const SESSION_COOKIE = 'brana_session';
 

@@ -1,12 +1,13 @@
 // The Hono app of the fleet server: middleware (fleet context, body-size limit, per-client rate
 // limit, authentication), the API routes, /openapi.json, and one error mapping for everything.
+
+import { GATEWAY_TELEMETRY_PATH } from '@brana/protocol';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { FleetContext } from '../context.ts';
 import { FleetError, PayloadTooLargeError, RateLimitedError } from '../errors.ts';
-import { GATEWAY_TELEMETRY_PATH } from '../protocol/index.ts';
 import { ApiRegistry, authenticate, type FleetEnv } from './api.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { registerRoutes } from './routes.ts';

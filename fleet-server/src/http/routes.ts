@@ -1,4 +1,16 @@
 // Every API route: its schema, its role, its handler. The handlers stay thin; the modules do the work.
+
+import {
+  CLOSE_CODES,
+  ENROL_PATH,
+  enrolRequestSchema,
+  enrolResponseSchema,
+  GATEWAY_HEADERS,
+  GATEWAY_TELEMETRY_PATH,
+  type TelemetryBatch,
+  telemetryAckSchema,
+  telemetryBatchSchema,
+} from '@brana/protocol';
 import type Database from 'better-sqlite3';
 import { eq } from 'drizzle-orm';
 import { deleteCookie, setCookie } from 'hono/cookie';
@@ -42,17 +54,6 @@ import {
   RateLimitedError,
   UnauthorizedError,
 } from '../errors.ts';
-import {
-  CLOSE_CODES,
-  ENROL_PATH,
-  enrolRequestSchema,
-  enrolResponseSchema,
-  GATEWAY_HEADERS,
-  GATEWAY_TELEMETRY_PATH,
-  type TelemetryBatch,
-  telemetryAckSchema,
-  telemetryBatchSchema,
-} from '../protocol/index.ts';
 import {
   channelSeries,
   checkBodySignature,

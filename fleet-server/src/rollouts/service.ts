@@ -2,6 +2,7 @@
 // the desired config, push it to gateways online now), batch apply reports per event-loop turn so
 // that thousands of reports cost one plan each turn, and audit every change.
 import { randomUUID } from 'node:crypto';
+import type { ApplyError, SignedConfigDocument } from '@brana/protocol';
 import type { Database, Statement } from 'better-sqlite3';
 import { and, desc, eq, inArray } from 'drizzle-orm';
 import { writeAudit } from '../audit/index.ts';
@@ -10,7 +11,6 @@ import { type FleetDb, writeTx } from '../db/index.ts';
 import { rolloutStages, rollouts, rolloutTargets } from '../db/schema.ts';
 import { requireGroup, targetGatewayIds } from '../devices/devices.ts';
 import { BadRequestError, ConflictError, NotFoundError } from '../errors.ts';
-import type { ApplyError, SignedConfigDocument } from '../protocol/index.ts';
 import {
   assignStages,
   plan,

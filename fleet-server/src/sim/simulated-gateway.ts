@@ -2,7 +2,6 @@
 // apply reports, telemetry with acks) without firmware: for tests, benchmarks and console demos.
 // It applies a desired config by policy instead of running it.
 import type { KeyObject } from 'node:crypto';
-import { WebSocket } from 'ws';
 import {
   type AckEntry,
   type ConfigRef,
@@ -27,7 +26,8 @@ import {
   type TelemetryAck,
   verifyDocument,
   verifyServerProof,
-} from '../protocol/index.ts';
+} from '@brana/protocol';
+import { WebSocket } from 'ws';
 
 export type ApplyPolicy = 'apply' | 'fail' | 'rollBack' | 'ignore';
 

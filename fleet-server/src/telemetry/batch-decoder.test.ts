@@ -1,12 +1,12 @@
-import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
 import {
   GATEWAY_TELEMETRY_PATH,
   generateEd25519KeyPair,
   type ReadingRecord,
   signGatewayRequest,
   telemetryBatchSchema,
-} from '../protocol/index.ts';
+} from '@brana/protocol';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
 import { type BodySignature, checkBodySignature, decodeTelemetry } from './batch-decoder.ts';
 import { telemetryOfParsed, toReadings } from './columns.ts';
 

@@ -6,7 +6,7 @@
 // beside the writer thread it gave an HTTP ingest ratio of 0.475 against 0.50-0.56 without it
 // (medians of 3 rounds), and each thread costs ~0.2 s of CPU to load.)
 import type { KeyObject } from 'node:crypto';
-import { publicKeyFromBase64url, verifyGatewayRequest } from '../protocol/index.ts';
+import { publicKeyFromBase64url, verifyGatewayRequest } from '@brana/protocol';
 import { type BodyShape, type DecodedTelemetry, decodeTelemetryValue } from './columns.ts';
 
 /** A signed HTTP request's proof, checked before the body is parsed. */

@@ -1,5 +1,3 @@
-import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
 import {
   encodeReadingColumns,
   MAX_BATCH_RECORDS,
@@ -8,7 +6,9 @@ import {
   readingsFromColumns,
   telemetryBatchSchema,
   telemetryMessageSchema,
-} from '../protocol/index.ts';
+} from '@brana/protocol';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
 import { columnsFromRecords, decodeTelemetryValue, telemetryOfParsed, toReadings } from './columns.ts';
 
 // Few channel names and units, so that batches repeat channels and change their metadata.

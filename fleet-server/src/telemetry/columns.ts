@@ -19,7 +19,7 @@ import {
   type ReadingRecord,
   readingOf,
   telemetryEventsSchema,
-} from '../protocol/index.ts';
+} from '@brana/protocol';
 
 export interface ReadingColumns {
   count: number;

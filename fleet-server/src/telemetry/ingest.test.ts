@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ReadingRecord } from '@brana/protocol';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openFleetDatabase } from '../db/index.ts';
-import type { ReadingRecord } from '../protocol/index.ts';
 import { TelemetryStore } from './ingest.ts';
 import { channelSeries, energyPerSite, listEvents } from './queries.ts';
 

@@ -8,14 +8,15 @@
 // INSERT OR IGNORE per row, the new rows go in through multi-row INSERT statements, and the
 // rollups are added up in memory and upserted once per commit (one row per channel and bucket for
 // every batch of a group commit together), not once per batch.
-import type Database from 'better-sqlite3';
+
 import type {
   AckEntry,
   EventRecordInput,
   ReadingChannel,
   ReadingRecord,
   TelemetryAck,
-} from '../protocol/index.ts';
+} from '@brana/protocol';
+import type Database from 'better-sqlite3';
 import { asColumns, type ReadingColumns } from './columns.ts';
 
 /** Rollup resolutions in seconds: the 15-minute metering interval, the hour and the day. */

@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ReadingRecord } from '@brana/protocol';
 import { count } from 'drizzle-orm';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type FleetDatabase, openFleetDatabase, writeTx } from '../db/index.ts';
 import { auditLog } from '../db/schema.ts';
-import type { ReadingRecord } from '../protocol/index.ts';
 import { columnsFromRecords } from './columns.ts';
 import { TelemetryStore } from './ingest.ts';
 import { TelemetryWriter } from './writer.ts';

@@ -18,11 +18,11 @@
 // new thread; after MAX_STARTS failures in a row (a thread that ran for RESTART_FORGIVE_MS does
 // not count) the event loop's own store takes over.
 import type { Worker } from 'node:worker_threads';
+import type { EventRecordInput, TelemetryAck } from '@brana/protocol';
 import type Database from 'better-sqlite3';
 import type { WriteGate } from '../db/write-gate.ts';
 import { setLastSeen } from '../devices/last-seen.ts';
 import { UnavailableError } from '../errors.ts';
-import type { EventRecordInput, TelemetryAck } from '../protocol/index.ts';
 import { startTsWorker } from '../worker-thread.ts';
 import { asColumns, type ReadingColumns, transferList } from './columns.ts';
 import type { IngestBatch, TelemetryStore } from './ingest.ts';

@@ -94,14 +94,21 @@ describe('startGateway', () => {
     const gw = await agent({ journalQuotaMB: 0.25 });
     const fw = firmware(gw);
     const rt = firmware(gw, 'rt');
-    for (let i = 0; i < 20_000; i++) {
-      expect(fw.send({ kind: 'reading', channel: 'm.energyKWh', atMs: i, value: i, quality: 'good' })).toBe(
-        true,
-      );
-      if (i % 1000 === 0)
+    // Random float64 values: the journal's compact form cannot shrink them below ~11 bytes.
+    for (let i = 0; i < 60_000; i++) {
+      expect(
+        fw.send({
+          kind: 'reading',
+          channel: `m${i % 40}.powerW`,
+          atMs: i,
+          value: Math.random(),
+          quality: 'good',
+        }),
+      ).toBe(true);
+      if (i % 3000 === 0)
         rt.send({ kind: 'event', type: 'preemption.released', safety: true, atMs: i, data: {} });
     }
-    await fw.drained(20_000);
+    await fw.drained(30_000);
     await rt.drained();
     const s = gw.journal.stats();
     expect(s.evictedReadings).toBeGreaterThan(0);

@@ -12,7 +12,6 @@ import { Journal } from '../journal/index.ts';
 import { type LocalApi, startLocalApi } from '../local-api/index.ts';
 import { NodeRedHost, nodeRedPaths } from '../node-red/index.ts';
 import { type FirmwareCommand, type FirmwareName, Supervisor } from '../supervisor/index.ts';
-import { AgentEvents } from './agent-events.ts';
 import { FirmwareTarget } from './firmware-target.ts';
 import { Lifetime } from './lifetime.ts';
 import type { GatewayOptions, GatewayStatus, LogFn } from './options.ts';
@@ -25,7 +24,6 @@ export interface Gateway {
   link: FleetLink | undefined;
   supervisor: Supervisor | undefined;
   nodeRed: NodeRedHost;
-  events: AgentEvents;
   status(): GatewayStatus;
   close(): Promise<void>;
 }
@@ -42,31 +40,28 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const socketPath = options.socketPath ?? join(options.dataDir, 'agent.sock');
   const life = new Lifetime(log);
   try {
-    const journal = life.own(openJournal(options, log), (j) => j.close());
-    const identity = await loadOrEnrol(options, log);
-    // Set once the fleet link exists; events and records committed before that wait in the journal.
+    // Set once the fleet link exists; what the journal writes before that waits there.
     let link: FleetLink | undefined;
     let api: LocalApi | undefined;
-    const events = new AgentEvents({
-      journal,
-      dataDir: options.dataDir,
-      clock,
-      onCommit: () => link?.nudge(),
-      log,
-    });
+    const journal = life.own(
+      openJournal(options, clock, () => link?.nudge(), log),
+      (j) => j.close(),
+    );
+    const identity = await loadOrEnrol(options, log);
 
     const supervisor = makeSupervisor(options, socketPath, clock, log);
     if (supervisor) life.own(supervisor, (s) => s.stop());
     const ipcCounters = { invalidRecords: 0, protocolErrors: 0, commitErrors: 0 };
     let firmware: FirmwareTarget | undefined;
     const onBatch = async (records: SequencedRecord[]) => {
-      journal.append(records);
-      link?.nudge();
+      // Taken now, written with the next group; the IPC ack waits for the write.
+      const { written } = journal.submit(records);
       firmware?.observe(records);
       if (api && api.clients() > 0) {
         for (const r of records)
           api.broadcast({ source: r.source, bootEpoch: r.bootEpoch, seq: r.seq, ...r.record });
       }
+      await written;
     };
     const ipc = life.own(
       await createIpcServer({
@@ -101,7 +96,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       new NodeRedHost({
         dataDir: options.dataDir,
         clock,
-        emit: (e) => events.emit(e),
+        // Node-RED's events reach the fleet like the firmware's (source agent, event class quotas).
+        emit: (e) => journal.note(e.type, e.data, e.severity),
         log,
         process: nodeRedProcess,
         // The local API contract: node-red-contrib-brana's gateway config node defaults to these.
@@ -160,7 +156,6 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       link,
       supervisor,
       nodeRed,
-      events,
       status,
       close: () => life.close(),
     };
@@ -170,11 +165,21 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
 }
 
-function openJournal(options: GatewayOptions, log: LogFn): Journal {
+function openJournal(
+  options: GatewayOptions,
+  clock: GatewayClock,
+  onWritten: () => void,
+  log: LogFn,
+): Journal {
   const journal = Journal.open({
     path: join(options.dataDir, 'journal.db'),
     quotaBytes: (options.journalQuotaMB ?? 512) * 1024 * 1024,
     quarantineCorrupt: true,
+    clock,
+    ...(options.journalFlushS === undefined ? {} : { flushIntervalMs: options.journalFlushS * 1000 }),
+    // What the journal numbered as it wrote it goes out at once.
+    onWritten,
+    log,
   });
   if (journal.quarantinedFrom) {
     log('error', `journal was damaged; moved to ${journal.quarantinedFrom} and started a new one`);

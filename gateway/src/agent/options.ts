@@ -44,6 +44,11 @@ export interface GatewayOptions {
   /** Default <dataDir>/agent.sock. */
   socketPath?: string;
   journalQuotaMB?: number;
+  /**
+   * Most a reading waits in memory before the journal writes it (default 10 s): fewer, larger
+   * writes spare the SD card; it is also what a power cut can lose of readings (gateway/README.md, "Wear").
+   */
+  journalFlushS?: number;
   /** Trial period after a config restart (default 30 s). */
   trialS?: number;
   /** Default: @brana/firmware's validateGatewayConfig. */

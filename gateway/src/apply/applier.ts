@@ -4,7 +4,7 @@
 // good, with its ref), staged.json, state.json ({ running, refused }). All written atomically, so
 // a power cut in the middle of an apply leaves the last known good config in place.
 import { join } from 'node:path';
-import { type ConfigRef, type SignedConfigDocument, verifyDocument } from '@brana/fleet-server/protocol';
+import { type ConfigRef, type SignedConfigDocument, verifyDocument } from '@brana/protocol';
 import { ConfigTargetError } from '../errors.ts';
 import { readJsonFile, writeFileAtomic } from '../state/index.ts';
 import {

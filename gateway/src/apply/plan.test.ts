@@ -1,4 +1,4 @@
-import type { ConfigRef } from '@brana/fleet-server/protocol';
+import type { ConfigRef } from '@brana/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {

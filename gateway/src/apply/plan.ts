@@ -2,7 +2,7 @@
 // from what it runs to what the server wants; `step(machine, input)` runs one apply at a time,
 // keeps at most one more queued (the newest wins), and on a failure decides between "refuse,
 // running config untouched" (before the firmware was touched) and "roll back to last known good".
-import type { ConfigRef } from '@brana/fleet-server/protocol';
+import type { ConfigRef } from '@brana/protocol';
 
 export type ApplyState = 'idle' | 'staged' | 'trial' | 'committed' | 'rolledBack';
 

@@ -22,7 +22,13 @@ export const agentConfigSchema = z.strictObject({
   localApi: z
     .strictObject({ port: z.int().min(0).max(65535).default(8181), host: z.string().default('127.0.0.1') })
     .default({ port: 8181, host: '127.0.0.1' }),
-  journal: z.strictObject({ quotaMB: z.number().positive().default(512) }).default({ quotaMB: 512 }),
+  journal: z
+    .strictObject({
+      quotaMB: z.number().positive().default(512),
+      /** Most a reading waits in memory before it is written (the power-cut loss window for readings). */
+      flushS: z.number().min(0).max(600).optional(),
+    })
+    .default({ quotaMB: 512 }),
   trialS: z.number().positive().max(3600).default(30),
   firmware: z
     .strictObject({
@@ -62,6 +68,7 @@ const FIXES: Record<string, string> = {
   server: 'set server to the fleet server base URL, e.g. https://fleet.example.org',
   'localApi.port': 'use a free TCP port 0..65535 (default 8181)',
   trialS: 'use a trial period in seconds, e.g. 30',
+  'journal.flushS': "use 0..600 seconds; 10 (the default) writes a site's readings in one group every 10 s",
   'nodeRed.readyTimeoutS': 'use seconds, e.g. 60 (a Pi 3 needs about 20)',
 };
 
@@ -106,6 +113,7 @@ export function loadAgentConfig(file: string): GatewayOptions {
     localApiPort: c.localApi.port,
     localApiHost: c.localApi.host,
     journalQuotaMB: c.journal.quotaMB,
+    ...(c.journal.flushS === undefined ? {} : { journalFlushS: c.journal.flushS }),
     trialS: c.trialS,
     firmware: {
       supervise: c.firmware.supervise,

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RealClock, type SequencedRecord } from '@brana/firmware';
-import { generateEd25519KeyPair } from '@brana/fleet-server/protocol';
+import { generateEd25519KeyPair } from '@brana/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeFleet, startFakeFleet } from '../../test/fake-fleet.ts';
 import { EnrolmentError } from '../errors.ts';
@@ -198,6 +198,59 @@ describe('fleet link', () => {
     expect(uploadedValues()).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
     expect(link.stats().sessions).toBeGreaterThan(1);
     expect(link.stats().lastError).toContain('internal');
+  });
+
+  it('a record the server refuses is quarantined, a stand-in takes its number, the rest goes on', async () => {
+    const { identity, journal } = await enrolled();
+    const deep = (n: number): unknown => (n === 0 ? 'bottom' : { d: deep(n - 1) });
+    // As the fleet server will: data nested too deep is refused, naming the record.
+    fleet.refuseRecord = (r) =>
+      'kind' in r && r.kind === 'flows.debug' && JSON.stringify(r.data).length > 500
+        ? 'data nested deeper than 64 levels'
+        : undefined;
+    let seq = 1;
+    const batch = [];
+    for (let i = 0; i < 50; i++) {
+      batch.push(...readings(seq, 9));
+      seq += 9;
+      // One record in ten is refused.
+      batch.push({
+        source: 'fieldbus' as const,
+        bootEpoch: 1,
+        seq: seq++,
+        record: {
+          kind: 'event' as const,
+          type: 'flows.debug',
+          safety: false,
+          atMs: Date.now(),
+          data: { payload: deep(100) },
+        },
+      });
+    }
+    journal.append(batch);
+    const link = startLink({ identity, journal, batchSize: 100 });
+    await until(() => fleet.readings.size === 450 && journal.stats().records === 0);
+    expect(fleet.refusals).toBe(50);
+    expect(link.stats().refusedRecords).toBe(50);
+    expect(journal.stats().quarantined).toBe(50);
+    // The fleet got a stand-in for each, under the refused record's number; nothing twice.
+    const standIns = [...fleet.events.values()].filter((e) => e.kind === 'journal.quarantined');
+    expect(standIns).toHaveLength(50);
+    expect(standIns[0]?.data).toMatchObject({
+      kind: 'event',
+      type: 'flows.debug',
+      reason: 'events[0]: data nested deeper than 64 levels',
+    });
+    expect(fleet.duplicates).toBe(0);
+    const kept = journal.quarantined(100);
+    expect(kept).toHaveLength(50);
+    expect(kept[0]?.record).toMatchObject({
+      kind: 'event',
+      type: 'flows.debug',
+      data: { payload: { d: {} } },
+    });
+    expect(link.stats().sessions).toBe(1);
+    fleet.refuseRecord = undefined;
   });
 
   it('refuses a server that cannot prove the pinned key', async () => {

@@ -1,8 +1,10 @@
 // The one WebSocket session with the fleet server: signed challenge, server proof against the
 // pinned key, reconcile on every connect (hello with what runs → desired), apply reports, and the
-// uploader. Upload order per session: rows sent but unacked before (so the server's contiguous
-// ack can advance), then live rows (committed since the session began), then the backlog at a
-// bounded rate. The journal is trimmed only by the server's acks.
+// uploader. Upload order per session: records numbered but unacked (resends after a reconnect, so
+// the server's contiguous ack can advance, and live records, which the journal numbers as it
+// writes them while the link is online), then the backlog written offline, numbered just before it
+// goes, at a bounded rate. A record the server refuses (`bad-record`) is quarantined by the
+// journal and the rest of its batch sent again. The journal is trimmed only by the server's acks.
 import type { Clock, TimerHandle } from '@brana/firmware';
 import {
   type ApplyMessage,
@@ -19,10 +21,10 @@ import {
   serverMessageSchema,
   signSessionProof,
   verifyServerProof,
-} from '@brana/fleet-server/protocol';
+} from '@brana/protocol';
 import { WebSocket } from 'ws';
 import { FleetProtocolError } from '../errors.ts';
-import type { Journal } from '../journal/index.ts';
+import type { Journal, UploadRow } from '../journal/index.ts';
 import { AGENT_VERSION, type Identity } from './identity.ts';
 import { toWire } from './wire-records.ts';
 
@@ -63,6 +65,16 @@ export interface FleetLinkStats {
   sentRecords: number;
   ackedSeq: number;
   inFlightBatches: number;
+  /** Records the server refused (bad-record); the journal keeps them in quarantine. */
+  refusedRecords: number;
+}
+
+interface SentBatch {
+  firstSeq: number;
+  lastSeq: number;
+  backlog: boolean;
+  /** Upload seqs in wire order (readings first, then events): what a bad-record `index` names. */
+  wireSeqs: number[];
 }
 
 export class FleetLink {
@@ -77,13 +89,19 @@ export class FleetLink {
   #lastError: string | undefined;
   #sentRecords = 0;
   #ackedSeq = 0;
+  #refusedRecords = 0;
+  /** Refusals per upload seq; a record refused again and again (stand-in too) ends the session. */
+  readonly #refusals = new Map<number, number>();
   /** Readings go as columns unless the server turned them down (one older than this agent). */
   #readingsAs: ReadingsForm = 'columns';
   // Per session:
   #uploading = false;
   #lastSentSeq = 0;
-  #liveFromId = 0;
-  #inFlight = new Map<string, { lastSeq: number; backlog: boolean }>();
+  /** Upload seqs of the backlog numbered last in this session (it counts against the backlog window). */
+  #backlog = { from: 1, to: 0 };
+  /** Batches to send again (a record in them was refused and quarantined). */
+  #resend: { from: number; to: number }[] = [];
+  #inFlight = new Map<string, SentBatch>();
   #batchCounter = 0;
   #tokens = 0;
   #lastTickMs = 0;
@@ -134,6 +152,7 @@ export class FleetLink {
       sentRecords: this.#sentRecords,
       ackedSeq: this.#ackedSeq,
       inFlightBatches: this.#inFlight.size,
+      refusedRecords: this.#refusedRecords,
     };
   }
 
@@ -231,8 +250,6 @@ export class FleetLink {
         }
         this.#state = 'online';
         this.#sessions++;
-        // Rows committed from now on are live; older ones (the outage) are backlog.
-        this.#liveFromId = this.#o.journal.lastId();
         this.#backoffMs = this.#o.reconnectMinMs;
         this.#heartbeatMs = msg.heartbeatS * 1000;
         this.#send({
@@ -266,6 +283,7 @@ export class FleetLink {
         return;
       }
       case 'error':
+        if (msg.code === 'bad-record' && this.#refused(ws, msg)) return;
         this.#fail(`the server reported ${msg.code} at ${msg.path}: ${msg.message}`);
         // A fleet server from before the column form refuses it as an unknown key. Send records
         // from now on, and start a new session so that what it refused is sent again.
@@ -280,7 +298,7 @@ export class FleetLink {
             'the fleet server does not take readings as columns (it is older than this agent); sending records instead',
           );
           ws.terminate();
-        } else if (msg.code === 'internal') {
+        } else if (msg.code === 'internal' || msg.code === 'bad-record') {
           // The server could not store a batch (its writer restarting, a full disk) and will not
           // ack it. Left in flight it would hold its slot until the session ends; end it now, and
           // the next session (after the backoff) sends everything unacked again.
@@ -298,8 +316,12 @@ export class FleetLink {
   #beginUpload(): void {
     this.#uploading = true;
     this.#lastSentSeq = this.#ackedSeq;
+    this.#backlog = { from: 1, to: 0 };
+    this.#resend = [];
     this.#tokens = 0;
     this.#lastTickMs = this.#o.clock.monotonicMs();
+    // From now on the journal numbers what it writes: live records go out first.
+    this.#o.journal.setLive(true);
     this.#tick = this.#o.clock.setInterval(() => this.#onTick(), this.#o.tickMs);
     this.#pump();
   }
@@ -320,33 +342,106 @@ export class FleetLink {
 
   #pump(): void {
     const ws = this.#ws;
+    if (!ws) return;
+    try {
+      this.#pumpOn(ws);
+    } catch (err) {
+      // The journal could not be read or written (a damaged chunk, a failing disk): not the
+      // server's fault. Say so and try again on the next tick.
+      this.#fail(`cannot upload from the journal (${(err as Error).message})`);
+    }
+  }
+
+  #pumpOn(ws: WebSocket): void {
     const j = this.#o.journal;
+    const size = this.#o.batchSize;
     while (
       this.#uploading &&
-      ws &&
       ws.readyState === WebSocket.OPEN &&
       this.#inFlight.size < this.#o.maxInFlightBatches &&
       ws.bufferedAmount < 4 * 1024 * 1024
     ) {
-      let rows = j.inFlight(this.#o.batchSize, this.#lastSentSeq);
-      if (rows.length === 0) rows = j.takeUnsent(this.#o.batchSize, 'live', this.#liveFromId);
-      let backlog = false;
-      if (rows.length === 0 && this.#backlogInFlight() < this.#o.maxBacklogInFlight) {
-        const n = Math.min(this.#o.batchSize, Math.floor(this.#tokens));
-        rows = j.takeUnsent(n, 'backlog', this.#liveFromId);
-        this.#tokens -= rows.length;
-        backlog = true;
+      let rows: UploadRow[];
+      const again = this.#resend[0];
+      if (again) {
+        rows = j.numbered(again.from - 1, Math.min(size, again.to - again.from + 1));
+        rows = rows.filter((r) => r.uploadSeq <= again.to);
+        if (rows.length === 0 || rows[rows.length - 1]!.uploadSeq >= again.to) this.#resend.shift();
+        else again.from = rows[rows.length - 1]!.uploadSeq + 1;
+        if (rows.length === 0) continue;
+        this.#sendBatch(rows, false);
+        continue;
       }
-      if (rows.length === 0) return;
-      const batchId = `b${++this.#batchCounter}`;
-      const { readings, events } = toWire(rows);
-      // Readings travel as columns (records to a server that refused them): about a third of the
-      // bytes of records, and cheaper for the server to take in (fleet-server README, "Telemetry").
-      this.#send({ type: 'telemetry', batchId, ...readingsPart(readings, this.#readingsAs), events });
-      this.#lastSentSeq = rows[rows.length - 1]!.uploadSeq;
-      this.#inFlight.set(batchId, { lastSeq: this.#lastSentSeq, backlog });
-      this.#sentRecords += rows.length;
+      rows = j.numbered(this.#lastSentSeq, size);
+      if (rows.length === 0) {
+        // Everything numbered is out: number the next of the backlog, if its window and rate allow.
+        if (this.#backlogInFlight() >= this.#o.maxBacklogInFlight || this.#tokens < 1) return;
+        const n = j.numberBacklog(Math.min(size, Math.floor(this.#tokens)));
+        if (n === 0) return;
+        this.#tokens -= n;
+        this.#backlog = { from: this.#lastSentSeq + 1, to: this.#lastSentSeq + n };
+        continue;
+      }
+      // A batch is all backlog or all live, so that only backlog counts against its window.
+      const inBacklog = (seq: number) => seq >= this.#backlog.from && seq <= this.#backlog.to;
+      const backlog = inBacklog(rows[0]!.uploadSeq);
+      if (backlog && this.#backlogInFlight() >= this.#o.maxBacklogInFlight) return;
+      const cut = rows.findIndex((r) => inBacklog(r.uploadSeq) !== backlog);
+      if (cut > 0) rows = rows.slice(0, cut);
+      this.#sendBatch(rows, backlog);
+      this.#lastSentSeq = Math.max(this.#lastSentSeq, rows[rows.length - 1]!.uploadSeq);
     }
+  }
+
+  #sendBatch(rows: UploadRow[], backlog: boolean): void {
+    const batchId = `b${++this.#batchCounter}`;
+    const { readings, events } = toWire(rows);
+    // Readings travel as columns (records to a server that refused them): about a third of the
+    // bytes of records, and cheaper for the server to take in (fleet-server README, "Telemetry").
+    this.#send({ type: 'telemetry', batchId, ...readingsPart(readings, this.#readingsAs), events });
+    this.#inFlight.set(batchId, {
+      firstSeq: rows[0]!.uploadSeq,
+      lastSeq: rows[rows.length - 1]!.uploadSeq,
+      backlog,
+      wireSeqs: [...readings.map((r) => r.seq), ...events.map((e) => e.seq)],
+    });
+    this.#sentRecords += rows.length;
+  }
+
+  /**
+   * The server refused one record of a batch and stored nothing of it. The journal quarantines
+   * that record (a stand-in takes its number) and the batch goes again. False when the message
+   * does not name a batch and record of this session: the caller ends the session instead.
+   */
+  #refused(
+    ws: WebSocket,
+    msg: { batchId?: string | undefined; index?: number | undefined; message: string; path: string },
+  ): boolean {
+    const batch = msg.batchId === undefined ? undefined : this.#inFlight.get(msg.batchId);
+    const seq = batch && msg.index !== undefined ? batch.wireSeqs[msg.index] : undefined;
+    if (!batch || seq === undefined) return false;
+    const times = (this.#refusals.get(seq) ?? 0) + 1;
+    this.#refusals.set(seq, times);
+    if (this.#refusals.size > 1000) this.#refusals.delete(this.#refusals.keys().next().value!);
+    if (times > 2) {
+      this.#fail(
+        `the server keeps refusing record ${seq} even as a bare stand-in (${msg.message}); uploads wait for a fix on the server`,
+      );
+      ws.terminate();
+      return true;
+    }
+    this.#inFlight.delete(msg.batchId!);
+    this.#refusedRecords++;
+    try {
+      this.#o.journal.quarantine(this.#o.journal.uploadEpoch, seq, `${msg.path}: ${msg.message}`);
+    } catch (err) {
+      this.#fail(`cannot quarantine record ${seq} (${(err as Error).message})`);
+      ws.terminate();
+      return true;
+    }
+    this.#resend.push({ from: batch.firstSeq, to: batch.lastSeq });
+    this.#pump();
+    return true;
   }
 
   #backlogInFlight(): number {
@@ -361,6 +456,7 @@ export class FleetLink {
 
   #endSession(): void {
     this.#uploading = false;
+    this.#o.journal.setLive(false);
     this.#inFlight.clear();
     if (this.#tick) this.#o.clock.clearInterval(this.#tick);
     this.#tick = undefined;

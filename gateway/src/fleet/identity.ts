@@ -12,7 +12,7 @@ import {
   privateKeyFromPem,
   privateKeyToPem,
   publicKeyOf,
-} from '@brana/fleet-server/protocol';
+} from '@brana/protocol';
 import { EnrolmentError, StateFileError } from '../errors.ts';
 import { readJsonFile, readTextFile, writeFileAtomic } from '../state/index.ts';
 

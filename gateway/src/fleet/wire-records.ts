@@ -1,6 +1,6 @@
 // Journal rows → the wire protocol's telemetry records. Firmware qualities map onto the fleet's
 // three (suspect and stale are "uncertain"); text readings and status counters travel as events.
-import type { EventRecord, ReadingRecord } from '@brana/fleet-server/protocol';
+import type { EventRecord, ReadingRecord } from '@brana/protocol';
 import type { UploadRow } from '../journal/index.ts';
 
 export function toWire(rows: UploadRow[]): { readings: ReadingRecord[]; events: EventRecord[] } {

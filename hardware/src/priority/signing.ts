@@ -8,6 +8,7 @@ import {
   sign,
   verify,
 } from 'node:crypto';
+import { publicKeyToBase64url } from '../keys/index.ts';
 import {
   FRAME_BYTES,
   KEY_HINT_BYTES,
@@ -36,7 +37,7 @@ export function generateVehicleKey(): VehicleKeyPair {
 
 export function vehicleKeyFromPrivate(privateKey: KeyObject): VehicleKeyPair {
   const publicKey = createPublicKey(privateKey);
-  const publicKeyB64u = rawPublicKeyB64u(publicKey);
+  const publicKeyB64u = publicKeyToBase64url(publicKey);
   return { privateKey, publicKey, publicKeyB64u, keyHint: keyHintOf(publicKeyB64u) };
 }
 
@@ -49,19 +50,11 @@ export function vehicleKeyFromSeed(seedB64u: string): VehicleKeyPair {
   return vehicleKeyFromPrivate(createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }));
 }
 
-export function rawPublicKeyB64u(publicKey: KeyObject): string {
-  const jwk = publicKey.export({ format: 'jwk' });
-  if (typeof jwk.x !== 'string') throw new Error('not an Ed25519 public key');
-  return jwk.x;
-}
-
-/** Imports a base64url raw Ed25519 public key; throws if it is not 32 bytes. */
-export function publicKeyFromB64u(b64u: string): KeyObject {
-  if (Buffer.from(b64u, 'base64url').length !== 32) {
-    throw new Error(`Ed25519 public key must be 32 bytes in base64url, got "${b64u.slice(0, 12)}…"`);
-  }
-  return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b64u }, format: 'jwk' });
-}
+// The one Ed25519 public-key encoding of Brána (../keys), under the names this module has used.
+export {
+  publicKeyFromBase64url as publicKeyFromB64u,
+  publicKeyToBase64url as rawPublicKeyB64u,
+} from '../keys/index.ts';
 
 export function keyHintOf(publicKeyB64u: string): Uint8Array {
   return new Uint8Array(Buffer.from(publicKeyB64u, 'base64url').subarray(0, KEY_HINT_BYTES));
@@ -73,7 +66,7 @@ export function encodeSignedFrame(
   privateKey: KeyObject,
 ): Buffer {
   const out = Buffer.alloc(FRAME_BYTES);
-  const hint = fields.keyHint ?? keyHintOf(rawPublicKeyB64u(createPublicKey(privateKey)));
+  const hint = fields.keyHint ?? keyHintOf(publicKeyToBase64url(privateKey));
   writeFrameFields({ ...fields, keyHint: hint }, out);
   const signature = sign(null, out.subarray(SIGNED_START, SIGNED_END), privateKey);
   sealFrame(out, signature);

@@ -310,6 +310,14 @@ export const errorMessageSchema = z.strictObject({
   code: z.string(),
   message: z.string(),
   path: z.string(),
+  /** The telemetry message this error answers; nothing of that message was stored. */
+  batchId: z.string().max(64).optional(),
+  /**
+   * With code `bad-record`: the refused record's position in that message, counting its readings
+   * first (in row order, records or columns) and then its events (CONTRACTS.md, "Refused telemetry
+   * records"). The gateway quarantines that record and sends the rest again.
+   */
+  index: z.number().int().nonnegative().optional(),
 });
 
 export const serverMessageSchema = z.union([

@@ -1,6 +1,6 @@
-// The device wire protocol between a gateway and the fleet server: zod schemas, types and the
-// signing helpers both sides need (canonical JSON, Ed25519 documents, session and request proofs).
-export { CanonicalJsonError, canonicalJson } from './canonical-json.ts';
+// @brana/protocol: the wire protocol between a gateway and the fleet server: schemas and types of
+// every message and record, and the signing both sides need (canonical JSON, documents, proofs).
+export { canonicalJson } from './canonical-json.ts';
 export {
   base64urlSchema,
   CONFIG_DOCUMENT_KIND,
@@ -16,12 +16,12 @@ export {
   type VerifyDocumentResult,
   verifyDocument,
 } from './documents.ts';
+export { CanonicalJsonError, KeyFormatError, ProtocolError } from './errors.ts';
 export { areValidReadings, isIntAtLeast, isValidChannel, isValidReading } from './fast-readings.ts';
 export {
   decodeBase64url,
   type Ed25519KeyPair,
   generateEd25519KeyPair,
-  KeyFormatError,
   privateKeyFromPem,
   privateKeyToPem,
   publicKeyFromBase64url,

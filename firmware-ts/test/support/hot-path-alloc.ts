@@ -12,7 +12,7 @@
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { encodeSignedFrame, publicKeyFromB64u, verifyFrameSignature } from '@brana/hardware';
-import { type PreemptionConfig, preemptionSchema } from '../config/index.ts';
+import { type PreemptionConfig, preemptionSchema } from '../../src/config/index.ts';
 import type {
   Clock,
   DigitalInput,
@@ -21,11 +21,11 @@ import type {
   Level,
   SerialPort,
   TimerHandle,
-} from '../hal/index.ts';
-import { RealClock } from '../hal/index.ts';
-import { RingEventSink } from './event-sink.ts';
-import { RtLoop } from './rt-loop.ts';
-import { pointOnApproach, TEST_INTERSECTION_ID, TEST_KEYS, testPreemptionDoc } from './testing.ts';
+} from '../../src/hal/index.ts';
+import { RealClock } from '../../src/hal/index.ts';
+import { RingEventSink } from '../../src/rt/event-sink.ts';
+import { RtLoop } from '../../src/rt/rt-loop.ts';
+import { pointOnApproach, TEST_INTERSECTION_ID, TEST_KEYS, testPreemptionDoc } from './rt-fixtures.ts';
 
 export interface HotPathAllocOptions {
   /** Frames per measured chunk (default 500). */

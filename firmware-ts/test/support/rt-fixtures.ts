@@ -1,7 +1,7 @@
 // Fixtures shared by the rt tests, integration scenarios and the latency bench: a four-approach
 // intersection with corridors, and vehicle keys (ambulance, bus, revoked) made with fixed seeds.
 import { type VehicleKeyPair, vehicleKeyFromSeed } from '@brana/hardware';
-import { type PreemptionConfig, preemptionSchema } from '../config/index.ts';
+import { type PreemptionConfig, preemptionSchema } from '../../src/config/index.ts';
 
 export const TEST_INTERSECTION_ID = 4101;
 /** Stop-line centre of the test intersection (Brno, Česká × Joštova). */

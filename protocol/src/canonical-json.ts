@@ -2,17 +2,7 @@
 // Object keys sorted by UTF-16 code units (as RFC 8785 JCS does), no whitespace, numbers as
 // ECMAScript prints them (JCS uses the same algorithm). Anything JSON cannot carry is refused
 // instead of being silently dropped, so a signature can never cover a value the peer cannot see.
-
-export class CanonicalJsonError extends Error {
-  readonly code = 'canonical-json';
-  constructor(
-    readonly path: string,
-    message: string,
-  ) {
-    super(`${path || '(root)'}: ${message}`);
-    this.name = 'CanonicalJsonError';
-  }
-}
+import { CanonicalJsonError } from './errors.ts';
 
 export function canonicalJson(value: unknown): string {
   return write(value, '');

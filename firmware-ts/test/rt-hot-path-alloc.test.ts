@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { measureHotPathAlloc } from './hot-path-alloc.ts';
+import { measureHotPathAlloc } from './support/hot-path-alloc.ts';
 
 // The hot-path rule: from received bytes to the relay write, no per-event objects beyond
 // what signature verification itself needs. Measured in bytes (not time), so load does not matter.
