@@ -2,7 +2,7 @@
 // config path and the fix (exit 2, no stack trace); a good one polls a simulated meter on a pty
 // and delivers readings to the agent over the real IPC socket, and its state file survives a stop.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,6 +61,50 @@ describe('brana-firmware fieldbus', () => {
       /bad\.yaml: devices\[2\]\.profile: unknown device profile "no-such-meter"\. Fix: /,
     );
     expect(stderr).not.toMatch(/\n\s+at /);
+  }, 60_000);
+
+  it('takes site profiles from --profiles and the config; a bad one is named by file, line and path', async () => {
+    const site = join(dir, 'site-profiles');
+    const more = join(dir, 'more-profiles');
+    mkdirSync(site);
+    mkdirSync(more);
+    const profile = (id: string, address: string) =>
+      [
+        `id: ${id}`,
+        'vendor: Site',
+        'model: S1',
+        'docs: site sheet v1',
+        'kind: modbus',
+        'defaults: { functionCode: 4, type: f32 }',
+        'points:',
+        `  - { key: powerW, address: ${address}, range: [0, 10000] }`,
+      ].join('\n');
+    writeFileSync(join(site, 'pump-meter.yaml'), profile('pump-meter', '0'));
+    writeFileSync(join(more, 'boiler-meter.yaml'), profile('boiler-meter', 'twelve'));
+    const file = join(dir, 'site.yaml');
+    writeFileSync(
+      file,
+      [
+        'name: pumping station',
+        'profileDirs: [site-profiles]',
+        'buses:',
+        '  - { name: rs485, type: rtu, path: /dev/serial/by-id/usb-FTDI-if00, baud: 9600 }',
+        'devices:',
+        '  - { name: pump, bus: rs485, unit: 1, profile: pump-meter }',
+        '  - { name: boiler, bus: rs485, unit: 2, profile: boiler-meter }',
+      ].join('\n'),
+    );
+    const bad = await run(['--config', file, '--profiles', more]).done;
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(
+      /device profiles rejected \(1 file\)\n.*more-profiles\/boiler-meter\.yaml:8:\d+: points\[0\]\.address: expected number, got "twelve"\. Fix: /,
+    );
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
+    // Without the bad directory the site profile from the config is known; the boiler is not.
+    const unknown = await run(['--config', file]).done;
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/devices\[1\]\.profile: unknown device profile "boiler-meter"/);
+    expect(unknown.stderr).not.toMatch(/pump-meter/);
   }, 60_000);
 
   describe('with a meter on a pty and the agent socket', () => {

@@ -30,7 +30,17 @@ describe('fieldbus over Modbus TCP', () => {
     const records: FieldbusRecord[] = [];
     const { buses, devices } = buildFieldbus(
       {
-        buses: [{ name: 'lan', type: 'tcp', host: '127.0.0.1', port: server.port, maxInFlight: 2 }],
+        buses: [
+          {
+            name: 'lan',
+            type: 'tcp',
+            host: '127.0.0.1',
+            port: server.port,
+            maxInFlight: 2,
+            connectTimeoutMs: 3000,
+            driver: 'brana',
+          },
+        ],
         devices: [1, 2, 3, 4].map((unit) => ({
           name: `em24-${unit}`,
           bus: 'lan',

@@ -156,12 +156,16 @@ export class ModbusExceptionError extends ModbusError {
 
 /** An RTU answer arrived with a wrong CRC-16 (noise, wrong baud rate, two masters on one line). */
 export class ModbusCrcError extends ModbusError {
-  constructor(request: ModbusRequestInfo, cause?: unknown) {
+  /** Where the check failed, e.g. "CRC 0x1234 at byte 7, expected 0xabcd", when the master knows. */
+  readonly detail: string | undefined;
+
+  constructor(request: ModbusRequestInfo, cause?: unknown, detail?: string) {
     super(
       request,
-      'answer failed the CRC check. Fix: check termination, shielding and baud rate; make sure only one master drives the line',
+      `answer failed the CRC check${detail ? ` (${detail})` : ''}. Fix: check termination, shielding and baud rate; make sure only one master drives the line`,
       { code: 'MODBUS_CRC', retryable: true, cause },
     );
+    this.detail = detail;
   }
 }
 

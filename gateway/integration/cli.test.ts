@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
+import { issueLocalApiToken } from '../src/local-api/index.ts';
 import { type FakeFleet, startFakeFleet } from '../test/fake-fleet.ts';
 
 const bin = join(import.meta.dirname, '../bin/brana-gateway.mjs');
@@ -75,7 +76,10 @@ it('enrols, runs, serves its status, and stops on SIGTERM', async () => {
   });
   const url = /local API (\S+),/.exec(line)?.[1];
   expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-  const status = (await (await fetch(`${url}/api/status`)).json()) as {
+  const token = issueLocalApiToken(join(dir, 'data'), 'technician', ['read']);
+  const status = (await (
+    await fetch(`${url}/api/status`, { headers: { authorization: `Bearer ${token}` } })
+  ).json()) as {
     gatewayId: string;
     fleet: { state: string };
   };

@@ -126,9 +126,15 @@ describe('config apply', () => {
   });
 
   it('the local API shows status, journal and config; readings flowed into the journal', async () => {
-    const status = (await (await fetch(`${gw.localApiUrl}/api/status`)).json()) as Record<string, unknown>;
+    const headers = { authorization: `Bearer ${gw.localApi.issueToken('test', ['read'])}` };
+    const status = (await (await fetch(`${gw.localApiUrl}/api/status`, { headers })).json()) as Record<
+      string,
+      unknown
+    >;
     expect(status).toMatchObject({ agentVersion: '0.1.0', config: { running: { version: 1 } } });
-    const journal = (await (await fetch(`${gw.localApiUrl}/api/journal`)).json()) as { committed: number };
+    const journal = (await (await fetch(`${gw.localApiUrl}/api/journal`, { headers })).json()) as {
+      committed: number;
+    };
     expect(journal.committed).toBeGreaterThan(0);
     const missing = await fetch(`${gw.localApiUrl}/api/nothing`);
     expect(missing.status).toBe(404);

@@ -2,7 +2,7 @@
 // cleanly on Ctrl-C; bad input ends in one line with the fix and no stack trace.
 
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -188,5 +188,29 @@ describe('brana-bench', { timeout: 120_000 }, () => {
     expect(r.stdout).toMatch(/\d+ profiles ok, 0 with errors/);
     expect((await bench(['up'])).code).toBe(2);
     expect((await bench(['up', 'x.yaml', '--speed', 'fast'])).code).toBe(2);
+  });
+
+  it('--profiles adds a site directory: its profiles are listed and usable, a bad one is named', async () => {
+    const site = join(dir, 'site');
+    mkdirSync(site);
+    const profile = (id: string, address: string) =>
+      `id: ${id}\nvendor: Site\nmodel: S1\ndocs: sheet v1\nkind: modbus\ndefaults: { functionCode: 4, type: f32 }\npoints:\n  - { key: powerW, address: ${address}, range: [0, 10000], sim: { constant: 5 } }\n`;
+    writeFileSync(join(site, 'pump-meter.yaml'), profile('pump-meter', '0'));
+    const listed = await bench(['profiles', '--profiles', site]);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/modbus\s+pump-meter\s+Site S1 \(1 points\)/);
+    const rig = rigFile(
+      'site.yaml',
+      'name: site\nbuses:\n  - { type: tcp, name: t, port: 0, devices: [{ profile: pump-meter, unit: 1 }] }\n',
+    );
+    expect((await bench(['check', rig])).code).toBe(1);
+    expect((await bench(['check', rig, '--profiles', site])).stdout).toMatch(/site\.yaml: ok/);
+    writeFileSync(join(site, 'odd-meter.yaml'), profile('odd-meter', 'twelve'));
+    const bad = await bench(['profiles', '--profiles', site]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(
+      /brana-bench: .*site\/odd-meter\.yaml:8:\d+: points\[0\]\.address: expected number, got "twelve"\. Fix: /,
+    );
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
   });
 });

@@ -1,7 +1,10 @@
 // Proof with an outside master: mbpoll (Debian package, a Modbus master no one here wrote) reads the
-// simulated SDM630 over Modbus TCP and over RTU on the pty and gets the values the simulator serves.
+// simulated SDM630 over Modbus TCP, over RTU on the pty, and over RTU frames on TCP (the simulator
+// as a serial server in transparent mode, reached through a pty that socat bridges to the
+// connection, as a virtual COM port driver does) and gets the values the simulator serves.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,6 +30,13 @@ beforeAll(async () => {
       buses: [
         { type: 'rtu', name: 'ttyMB0', baud: 9600, devices: [{ profile: 'eastron-sdm630', unit: 1 }] },
         { type: 'tcp', name: 'tcp0', port: 0, devices: [{ profile: 'eastron-sdm630', unit: 1 }] },
+        {
+          type: 'tcp',
+          name: 'enc0',
+          port: 0,
+          framing: 'rtu',
+          devices: [{ profile: 'eastron-sdm630', unit: 4 }],
+        },
       ],
     },
     catalogue,
@@ -36,7 +46,9 @@ beforeAll(async () => {
   clock.advance(90_000); // let the walks move away from their start values
 });
 
+let bridge: ChildProcess | undefined;
 afterAll(async () => {
+  bridge?.kill();
   await rig?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -83,5 +95,35 @@ describe('mbpoll reads the simulated SDM630', () => {
     const result = await mbpollFloats({ rtu }, { unit: 7, ref: 1, count: 1, timeoutS: 0.3 });
     expect(result.ok).toBe(false);
     expect(result.output).toMatch(/timed out/i);
+  });
+
+  it('over RTU frames on TCP, through a pty bridged to the connection', async () => {
+    const enc = rig.endpoints.tcp.find((t) => t.bus === 'enc0')!;
+    expect(enc.framing).toBe('rtu');
+    const path = join(dir, 'ttyENC0');
+    bridge = spawn('socat', [`pty,raw,echo=0,link=${path}`, `tcp:${enc.host}:${enc.port}`], {
+      stdio: 'ignore',
+    });
+    const deadline = Date.now() + 5000;
+    while (!existsSync(path) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const { ok, values, output } = await mbpollFloats(
+      { rtu: { path, baud: 9600 } },
+      { unit: 4, ref: 1, count: 9 },
+    );
+    expect(output).not.toMatch(/timed out/i);
+    expect(ok).toBe(true);
+    expectServed('enc0/4', values, 9);
+  });
+
+  it('over Modbus TCP again after the simulator refused connections and served again', async () => {
+    const tcp = rig.endpoints.tcp.find((t) => t.bus === 'tcp0')!;
+    const server = rig.tcpServer('tcp0');
+    await server.setMode('refuse');
+    const refused = await mbpollFloats({ tcp }, { unit: 1, ref: 1, count: 1, timeoutS: 0.5 });
+    expect(refused.ok).toBe(false);
+    await server.setMode('serve');
+    const { ok, values } = await mbpollFloats({ tcp }, { unit: 1, ref: 1, count: 9 });
+    expect(ok).toBe(true);
+    expectServed('tcp0/1', values, 9);
   });
 });

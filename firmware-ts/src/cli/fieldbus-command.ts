@@ -9,7 +9,7 @@ import { startFieldbusProcess } from '../fieldbus/process.ts';
 import type { FieldbusSink } from '../fieldbus/records.ts';
 import { RealClock } from '../hal/index.ts';
 import { type AgentLink, connectAgent } from '../ipc/index.ts';
-import { ExitError, loadCatalogueAndConfig, openGpio, runOrExit } from './startup.ts';
+import { ExitError, loadCatalogueAndConfig, openGpio, profilesOption, runOrExit } from './startup.ts';
 
 interface FieldbusOptions {
   config: string;
@@ -18,6 +18,7 @@ interface FieldbusOptions {
   benchSocket?: string;
   queue: string;
   statusEvery: string;
+  profiles: string[];
 }
 
 export function fieldbusCommand(): Command {
@@ -44,6 +45,7 @@ export function fieldbusCommand(): Command {
       '50000',
     )
     .option('--status-every <s>', 'seconds between poller counters sent to the agent', '60')
+    .addOption(profilesOption())
     .action((opts: FieldbusOptions) => runOrExit('brana-firmware fieldbus', () => runFieldbus(opts)));
 }
 
@@ -58,7 +60,7 @@ function positive(flag: string, value: string, example: string): number {
 async function runFieldbus(opts: FieldbusOptions): Promise<void> {
   const queueLimit = Math.floor(positive('--queue', opts.queue, '50000'));
   const statusEveryMs = positive('--status-every', opts.statusEvery, '60') * 1000;
-  const { catalogue, config } = await loadCatalogueAndConfig(opts.config);
+  const { catalogue, config } = await loadCatalogueAndConfig(opts.config, opts.profiles);
   if (config.devices.length === 0 && config.pulses.length === 0) {
     throw new ExitError(
       `${opts.config}: devices: nothing to poll. Fix: add devices or pulses to the config`,

@@ -9,7 +9,7 @@ import { connectAgent } from '../ipc/index.ts';
 import { agentEventSink, type EventSink, RingEventSink } from '../rt/event-sink.ts';
 import { RtLoop } from '../rt/rt-loop.ts';
 import { HardwareWatchdog, systemdNotifier, watchdogIntervalMs } from '../rt/watchdog.ts';
-import { ExitError, loadCatalogueAndConfig, openGpio, runOrExit } from './startup.ts';
+import { ExitError, loadCatalogueAndConfig, openGpio, profilesOption, runOrExit } from './startup.ts';
 
 interface RtOptions {
   config: string;
@@ -17,6 +17,7 @@ interface RtOptions {
   benchSocket?: string;
   hwWatchdog: boolean;
   eventQueue: string;
+  profiles: string[];
 }
 
 export function rtCommand(): Command {
@@ -37,11 +38,12 @@ export function rtCommand(): Command {
     .option('--bench-socket <path>', 'bench wire bus socket (overrides hardware.gpio.benchSocket)')
     .option('--no-hw-watchdog', 'do not open /dev/watchdog even where present')
     .option('--event-queue <n>', 'events held at most before new ones are dropped (counted)', '10000')
+    .addOption(profilesOption())
     .action((opts: RtOptions) => runOrExit('brana-firmware rt', () => runRt(opts)));
 }
 
 async function runRt(opts: RtOptions): Promise<void> {
-  const { catalogue, config } = await loadCatalogueAndConfig(opts.config);
+  const { catalogue, config } = await loadCatalogueAndConfig(opts.config, opts.profiles);
   const p = config.preemption;
   const hasAlarms = config.alarms.length > 0 || config.relays.length > 0;
   if (p === undefined && !hasAlarms) {

@@ -103,4 +103,40 @@ describe('fieldbus config', () => {
       ),
     );
   });
+
+  it('defaults a TCP bus to the firmware master with a bounded connection attempt', () => {
+    const r = validateGatewayConfig(school(), { knownProfiles: profiles });
+    expect(r.ok && r.config.buses[1]).toMatchObject({ driver: 'brana', connectTimeoutMs: 3000, port: 502 });
+    expect(r.ok && r.config.profileDirs).toEqual([]);
+  });
+
+  it('takes an RTU device through a TCP gateway or an RTU-over-TCP converter, at an RTU address', () => {
+    const doc = school();
+    doc.devices[2]!.transport = 'tcp-gateway';
+    doc.devices[2]!.timeoutMs = 1500;
+    expect(problems(doc)).toEqual([]);
+    doc.devices[2]!.unit = 0;
+    expect(problems(doc)).toEqual([
+      expect.objectContaining({ path: 'devices[2].unit', fix: 'use its slave address 1-247' }),
+    ]);
+  });
+
+  it('refuses transport on an RTU line, and a converter bus where not every device speaks RTU frames', () => {
+    const doc = school();
+    doc.devices[0]!.transport = 'tcp-gateway';
+    doc.devices[2]!.transport = 'rtu-over-tcp';
+    doc.devices.push({ name: 'annex', bus: 'lan', unit: 2, profile: 'eastron-sdm120' });
+    const errors = problems(doc);
+    expect(errors.map((e) => e.path)).toEqual([
+      'devices[0].transport',
+      'buses[1].maxInFlight',
+      'devices[3].transport',
+    ]);
+    expect(errors[0]!.fix).toBe('remove transport');
+    expect(errors[1]!.fix).toBe('set maxInFlight to 1');
+    expect(errors[2]!.message).toMatch(
+      /bus "lan" carries RTU frames \(devices\[2\] has transport rtu-over-tcp\)/,
+    );
+    expect(errors[2]!.fix).toMatch(/set transport: rtu-over-tcp here too/);
+  });
 });

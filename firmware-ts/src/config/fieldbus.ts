@@ -1,3 +1,6 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
 // Fieldbus section of the gateway config: buses, the devices on them (profile + address), and S0
@@ -23,6 +26,12 @@ const tcpBusSchema = z.strictObject({
   port: z.int().min(1).max(65535).default(502),
   /** Requests in flight at once on this connection (one queue per unit id, up to this many). */
   maxInFlight: z.int().min(1).max(16).default(1),
+  /** Give up a connection attempt after this long: a device that lost power never answers one. */
+  connectTimeoutMs: z.int().min(100).max(60_000).default(3000),
+  /** Modbus TCP master: the firmware's own (transaction ids, several requests in flight) or modbus-serial. */
+  driver: z.enum(['brana', 'modbus-serial']).default('brana'),
+  /** The serial line behind a converter whose devices use `transport: rtu-over-tcp` (default 9600). */
+  baud: z.int().positive().optional(),
 });
 
 export const busSchema = z.discriminatedUnion('type', [rtuBusSchema, tcpBusSchema]);
@@ -39,6 +48,15 @@ export const deviceSchema = z.strictObject({
   /** Only these point keys (default: all points of the profile). */
   points: z.array(z.string()).optional(),
   site: z.string().optional(),
+  /**
+   * How a device whose profile speaks only RTU is reached over a TCP bus: `tcp-gateway`, a Modbus
+   * TCP→RTU gateway that passes each request to its RS-485 line at the unit id (`unit`, the
+   * device's RTU address); `rtu-over-tcp`, a serial server in transparent mode that carries RTU
+   * frames (unit, PDU, CRC) over the connection (every device on that bus must then use it).
+   */
+  transport: z.enum(['tcp-gateway', 'rtu-over-tcp']).optional(),
+  /** Per-request timeout for this device, ms (default: its profile's); raise it behind a slow gateway. */
+  timeoutMs: z.int().min(10).max(60_000).optional(),
 });
 
 export const pulseInputSchema = z.strictObject({
@@ -50,6 +68,11 @@ export const pulseInputSchema = z.strictObject({
 });
 
 export const fieldbusSchema = z.strictObject({
+  /**
+   * Device profile directories of this site, read on top of the built-in catalogue (a relative path
+   * is taken from the config file's folder). Profiles there follow hardware/profiles' rules.
+   */
+  profileDirs: z.array(z.string().min(1)).default([]),
   buses: z.array(busSchema).default([]),
   devices: z.array(deviceSchema).default([]),
   pulses: z.array(pulseInputSchema).default([]),
@@ -57,7 +80,7 @@ export const fieldbusSchema = z.strictObject({
 export type FieldbusConfig = z.infer<typeof fieldbusSchema>;
 
 export function checkFieldbus(
-  f: FieldbusConfig,
+  f: Pick<FieldbusConfig, 'buses' | 'devices' | 'pulses'>,
   ctx: z.RefinementCtx,
   knownProfiles: ReadonlySet<string> | undefined,
 ): void {
@@ -91,13 +114,17 @@ export function checkFieldbus(
       });
     }
     const bus = f.buses.find((b) => b.name === d.bus);
-    if (bus?.type === 'rtu' && (d.unit < 1 || d.unit > 247)) {
+    if ((bus?.type === 'rtu' || d.transport !== undefined) && (d.unit < 1 || d.unit > 247)) {
       ctx.addIssue({
         code: 'custom',
         path: ['devices', i, 'unit'],
-        message: `unit ${d.unit} cannot be polled on RTU bus "${d.bus}" (0 is broadcast, 248-255 are reserved); use a slave address 1-247`,
+        message:
+          bus?.type === 'rtu'
+            ? `unit ${d.unit} cannot be polled on RTU bus "${d.bus}" (0 is broadcast, 248-255 are reserved); use a slave address 1-247`
+            : `unit ${d.unit} is not an RTU address, and a device with transport ${d.transport} is an RTU device; use its slave address 1-247`,
       });
     }
+    checkTransport(f, i, ctx);
     if (d.pollSlowMs < d.pollFastMs) {
       ctx.addIssue({
         code: 'custom',
@@ -144,4 +171,55 @@ export function checkFieldbus(
       });
     }
   });
+}
+
+/** `transport` fits the bus: only on TCP, and RTU frames on a connection are all or nothing. */
+function checkTransport(f: Pick<FieldbusConfig, 'buses' | 'devices'>, i: number, ctx: z.RefinementCtx): void {
+  const d = f.devices[i]!;
+  const bus = f.buses.find((b) => b.name === d.bus);
+  if (bus === undefined) return;
+  if (bus.type === 'rtu') {
+    if (d.transport !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['devices', i, 'transport'],
+        message: `transport ${d.transport} is for a device reached over a TCP bus, and "${d.bus}" is an RTU line; remove transport`,
+      });
+    }
+    return;
+  }
+  const framed = f.devices.findIndex((x) => x.bus === d.bus && x.transport === 'rtu-over-tcp');
+  if (framed < 0) return;
+  if (d.transport !== 'rtu-over-tcp') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['devices', i, 'transport'],
+      message: `bus "${d.bus}" carries RTU frames (devices[${framed}] has transport rtu-over-tcp), so every device on it is an RTU device on the line behind the converter; set transport: rtu-over-tcp here too, or put this device on a TCP bus of its own`,
+    });
+  } else if (i === framed && bus.maxInFlight > 1) {
+    const at = f.buses.indexOf(bus);
+    ctx.addIssue({
+      code: 'custom',
+      path: ['buses', at, 'maxInFlight'],
+      message: `bus "${bus.name}" carries RTU frames to one serial line, which takes one request at a time; set maxInFlight to 1`,
+    });
+  }
+}
+
+/**
+ * The profile directories a config file names (`profileDirs`), resolved against the file's folder,
+ * as far as they can be read even when the rest of the file does not validate: the catalogue they
+ * add is needed to report every error of the file at once. Unreadable: none.
+ */
+export async function readProfileDirs(configFile: string): Promise<string[]> {
+  let dirs: unknown;
+  try {
+    dirs = (parseYaml(await readFile(configFile, 'utf8')) as { profileDirs?: unknown } | null)?.profileDirs;
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(dirs)) return [];
+  return dirs
+    .filter((d): d is string => typeof d === 'string' && d !== '')
+    .map((d) => resolve(dirname(configFile), d));
 }

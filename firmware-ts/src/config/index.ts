@@ -6,6 +6,7 @@ export {
   type FieldbusConfig,
   fieldbusSchema,
   pulseInputSchema,
+  readProfileDirs,
 } from './fieldbus.ts';
 export {
   type FlowIssue,

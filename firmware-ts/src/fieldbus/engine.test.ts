@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../hal/index.ts';
 import { type EngineBus, type EngineDevice, FieldbusEngine, type PollProfile } from './engine.ts';
 import { MemoryModbusClient } from './memory-modbus.ts';
-import type { FieldbusRecord, ReadingRecord } from './records.ts';
+import type { DeviceStatusRecord, FieldbusRecord, ReadingRecord } from './records.ts';
 import type { PollPoint } from './types.ts';
 
 const point = (key: string, address: number, extra: Partial<PollPoint> = {}): PollPoint => ({
@@ -202,12 +202,61 @@ describe('FieldbusEngine', () => {
     await stop(r);
     const bus = r.records
       .filter((x) => x.kind === 'bus-status')
-      .map((x) => x.kind === 'bus-status' && x.state);
-    expect(bus).toEqual(['up', 'down', 'up']);
+      .map((x) => x.kind === 'bus-status' && [x.state, x.reason]);
+    // Down when the port closed, again when it could not be opened (a new reason), then up.
+    expect(bus).toEqual([
+      ['up', 'opened'],
+      ['down', expect.stringMatching(/memory:memory: /)],
+      ['down', expect.stringMatching(/no such device/)],
+      ['up', 'opened'],
+    ]);
     expect(r.clients.length).toBe(2);
     expect(r.clients[1]!.log.length).toBeGreaterThan(5);
     // Devices were not blamed for the missing adapter.
     expect(r.records.some((x) => x.kind === 'device-status' && x.state === 'offline')).toBe(false);
+  });
+
+  it('a TCP bus that stays down takes its devices offline like silent ones; back, they are asked at once', async () => {
+    const r = rig({ kind: 'tcp', units: [1, 2, 3] });
+    r.engine.start();
+    await r.clock.advanceAsync(2500);
+    r.failOpens(4);
+    r.client.unplug();
+    // Opens fail at about +0, +1 s, +3 s, +7 s (backoff 1, 2, 4 s); the fifth, at +15 s, works.
+    await r.clock.advanceAsync(5000);
+    const status = (x: FieldbusRecord) => x.kind === 'device-status' && [x.device, x.state, x.reason];
+    const offline = r.records.filter((x) => x.kind === 'device-status' && x.state === 'offline');
+    expect(offline.map(status)).toEqual(
+      [1, 2, 3].map((u) => [
+        `meter-${u}`,
+        'offline',
+        expect.stringMatching(/^bus rs485-1 is down: .*no such device/),
+      ]),
+    );
+    // Their last readings were re-sent as stale, as for a silent device.
+    const stale = r.records.filter((x) => x.kind === 'reading' && x.quality === 'stale');
+    expect(new Set(stale.map((x) => x.kind === 'reading' && x.device))).toEqual(
+      new Set(['meter-1', 'meter-2', 'meter-3']),
+    );
+    await r.clock.advanceAsync(14_000);
+    const up = r.records.filter((x) => x.kind === 'bus-status' && x.state === 'up');
+    expect(up.length).toBe(2);
+    const backAt = (up[1] as { atMs: number }).atMs;
+    const online = r.records.filter(
+      (x): x is DeviceStatusRecord => x.kind === 'device-status' && x.state === 'online' && x.atMs >= backAt,
+    );
+    expect(online.map(status)).toEqual(
+      expect.arrayContaining([1, 2, 3].map((u) => [`meter-${u}`, 'online', 'answered'])),
+    );
+    // Within a turn or two of the reopen, not at the next probe (5 s later).
+    for (const x of online) expect(x.atMs - backAt).toBeLessThan(500);
+    await stop(r);
+    // One outage (its reason said twice: closed, then cannot open), one reopen: lanes holding the
+    // old connection never closed the new one.
+    expect(
+      r.records.filter((x) => x.kind === 'bus-status').map((x) => x.kind === 'bus-status' && x.state),
+    ).toEqual(['up', 'down', 'down', 'up']);
+    expect(r.clients.length).toBe(2);
   });
 
   it('on TCP runs one lane per unit, never more than maxInFlight requests at once', async () => {

@@ -11,8 +11,13 @@
 // failure, and after `offlineAfter` of them in a row the device is offline and only probed now
 // and then (with backoff) so a silent meter does not eat the bus time of the others. Any answer,
 // an exception response included, is proof of life, except a TCP gateway's exception 10/11 (the
-// gateway answered, the meter behind it did not). A closed port (USB adapter unplugged) marks the
-// bus down and reopens it by its path with backoff; devices are not blamed for that.
+// gateway answered, the meter behind it did not). A closed port or connection (USB adapter
+// unplugged, the meter closed the TCP connection, idle or mid-request) marks the bus down and
+// reopens it by its path or address with backoff, whatever state it closed in; a bus that stays
+// down through `offlineAfter` attempts takes its devices offline with it, the same states and
+// events as a silent device, and they are probed as soon as it is back. When every device on a
+// line or connection has fallen silent, it is reopened once too (a vanished adapter, a TCP peer
+// gone without a word).
 import { decodePoint } from '@brana/hardware';
 import { FirmwareError, ModbusExceptionError } from '../errors.ts';
 import type { Clock, ModbusClient } from '../hal/index.ts';
@@ -93,7 +98,7 @@ export interface EngineOptions {
   offlineAfter?: number;
   /** Probe period of an offline device: [first, max], doubling. Default [5 s, 60 s]. */
   offlineProbeMs?: readonly [number, number];
-  /** Reopen period of a bus whose port is gone: [first, max], doubling. Default [1 s, 30 s]. */
+  /** Reopen period of a bus whose port or connection is gone: [first, max], doubling. Default [1 s, 10 s]. */
   reopenMs?: readonly [number, number];
   /** Quarter-hour interpolation limit (IntervalOptions.maxGapMs). */
   intervalMaxGapMs?: number;
@@ -165,6 +170,11 @@ interface BusRuntime {
   opening: Promise<ModbusClient | undefined> | undefined;
   up: boolean | undefined;
   reopenBackoffMs: number;
+  /** Failed attempts to open it since it was last up. */
+  openFailures: number;
+  /** Why it went down, as last reported. */
+  downReason: string | undefined;
+  devices: DeviceRuntime[];
   /** Monotonic ms the last transaction on the line ended. */
   lastEndMs: number;
   inFlight: number;
@@ -224,7 +234,7 @@ export class FieldbusEngine {
       retryBackoffMs: options.retryBackoffMs ?? 50,
       offlineAfter: options.offlineAfter ?? 3,
       offlineProbeMs: options.offlineProbeMs ?? [5000, 60_000],
-      reopenMs: options.reopenMs ?? [1000, 30_000],
+      reopenMs: options.reopenMs ?? [1000, 10_000],
       intervalMaxGapMs: options.intervalMaxGapMs ?? 5 * 60_000,
       turnaroundMs: options.turnaroundMs ?? 20,
     };
@@ -235,6 +245,9 @@ export class FieldbusEngine {
         opening: undefined,
         up: undefined,
         reopenBackoffMs: this.#opts.reopenMs[0],
+        openFailures: 0,
+        downReason: undefined,
+        devices: [],
         lastEndMs: Number.NEGATIVE_INFINITY,
         inFlight: 0,
         waiters: [],
@@ -265,6 +278,7 @@ export class FieldbusEngine {
         serial: undefined,
       });
     }
+    for (const d of this.#devices) this.#buses.get(d.spec.bus)?.devices.push(d);
   }
 
   /** Starts every lane. Returns at once; lanes run until `stop()`. */
@@ -327,21 +341,27 @@ export class FieldbusEngine {
         const d = devices[turn.index]!;
         await this.#acquire(bus);
         try {
-          await this.#turn(bus, client, d);
+          // While this lane waited, another may have lost the connection and opened a new one.
+          if (bus.client === client && client.isOpen) await this.#turn(bus, client, d);
         } catch (err) {
           if (!isPortGone(err)) throw err;
           // Polls under way are dropped, not failed: the devices are not to blame for the port.
           for (const x of devices) x.poll = undefined;
-          this.#busDown(bus, errorMessage(err));
+          this.#busDown(bus, errorMessage(err), client);
         } finally {
           this.#release(bus);
         }
-        // Some USB adapters vanish without the port reporting a close: when every device on a line
-        // has gone silent, reopen the port once by its path.
-        const allSilent = bus.spec.kind === 'rtu' && devices.every((d) => d.state === 'offline');
+        // Some USB adapters vanish without the port reporting a close, and a TCP peer that lost
+        // power leaves an open connection nobody answers on: when every device on a bus has gone
+        // silent, reopen it once by its path or address.
+        const allSilent = bus.devices.every((x) => x.state === 'offline');
         if (allSilent && !bus.silentReopened) {
           bus.silentReopened = true;
-          this.#busDown(bus, 'no device on the line answers; reopening the port');
+          this.#busDown(
+            bus,
+            `no device on the ${bus.spec.kind === 'rtu' ? 'line' : 'connection'} answers; reopening ${bus.spec.kind === 'rtu' ? 'the port' : 'it'}`,
+            client,
+          );
         } else if (!allSilent) {
           bus.silentReopened = false;
         }
@@ -378,6 +398,9 @@ export class FieldbusEngine {
   /** The bus's client, opening it (with backoff while it fails) when needed; undefined if stopping. */
   async #ensureOpen(bus: BusRuntime): Promise<ModbusClient | undefined> {
     if (bus.client?.isOpen) return bus.client;
+    // Closed between two requests (the device dropped an idle connection): say so before reopening.
+    if (bus.client)
+      this.#busDown(bus, bus.client.closeReason ?? `${bus.client.target}: the connection closed`, bus.client);
     bus.opening ??= (async () => {
       const signal = this.#abort.signal;
       while (!signal.aborted) {
@@ -387,6 +410,9 @@ export class FieldbusEngine {
           if (!client.isOpen) throw new Error(`${client.target} did not open`);
           bus.client = client;
           bus.reopenBackoffMs = this.#opts.reopenMs[0];
+          bus.openFailures = 0;
+          // A fresh connection is what a silent bus would be reopened for: not again until a device answers.
+          bus.silentReopened = true;
           if (bus.up !== true) {
             bus.up = true;
             this.#emit({
@@ -396,10 +422,18 @@ export class FieldbusEngine {
               reason: 'opened',
               atMs: this.#clock.nowMs(),
             });
+            // Devices the outage took offline are asked again now, not at their next probe.
+            const now = this.#clock.monotonicMs();
+            for (const d of bus.devices) {
+              if (d.state !== 'offline') continue;
+              d.probeAtMs = now;
+              d.probeBackoffMs = this.#opts.offlineProbeMs[0];
+            }
           }
           return bus.client;
         } catch (err) {
           this.#busDown(bus, errorMessage(err));
+          this.#openFailed(bus, err);
           await sleepMs(this.#clock, bus.reopenBackoffMs, signal).catch(() => undefined);
           bus.reopenBackoffMs = Math.min(bus.reopenBackoffMs * 2, this.#opts.reopenMs[1]);
         }
@@ -411,12 +445,38 @@ export class FieldbusEngine {
     return bus.opening;
   }
 
-  #busDown(bus: BusRuntime, reason: string): void {
+  /**
+   * A bus that stays down is a reason for its devices to be offline like a silent device: after
+   * `offlineAfter` failed attempts to open it, each goes offline with the bus's error and its last
+   * readings are re-sent as stale.
+   */
+  #openFailed(bus: BusRuntime, err: unknown): void {
+    bus.openFailures++;
+    if (bus.openFailures < this.#opts.offlineAfter) return;
+    for (const d of bus.devices) {
+      if (d.state === 'offline') continue;
+      d.poll = undefined;
+      d.failures = bus.openFailures;
+      this.#goOffline(d, `bus ${bus.spec.name} is down: ${errorMessage(err)}`);
+    }
+  }
+
+  /**
+   * Marks the bus down and closes its connection. `failed`: the connection that failed; when the
+   * bus already runs on a newer one (another lane reopened it), that one is left alone.
+   */
+  #busDown(bus: BusRuntime, reason: string, failed?: ModbusClient): void {
+    if (failed !== undefined && failed !== bus.client) {
+      void failed.close().catch(() => undefined);
+      return;
+    }
     const client = bus.client;
     bus.client = undefined;
     void client?.close().catch(() => undefined);
-    if (bus.up !== false) {
+    // A bus already down is reported again only when the reason changes (refused → no answer).
+    if (bus.up !== false || reason !== bus.downReason) {
       bus.up = false;
+      bus.downReason = reason;
       this.#emit({
         kind: 'bus-status',
         bus: bus.spec.name,
@@ -595,11 +655,15 @@ export class FieldbusEngine {
       d.probeBackoffMs = Math.min(d.probeBackoffMs * 2, this.#opts.offlineProbeMs[1]);
       d.probeAtMs = this.#clock.monotonicMs() + d.probeBackoffMs;
     } else if (d.failures >= this.#opts.offlineAfter) {
-      this.#setState(d, 'offline', errorMessage(lastError));
-      d.probeAtMs = this.#clock.monotonicMs() + d.probeBackoffMs;
-      const atMs = this.#clock.nowMs();
-      for (const r of d.last.values()) this.#emit({ ...r, quality: 'stale', atMs });
+      this.#goOffline(d, errorMessage(lastError));
     }
+  }
+
+  #goOffline(d: DeviceRuntime, reason: string): void {
+    this.#setState(d, 'offline', reason);
+    d.probeAtMs = this.#clock.monotonicMs() + d.probeBackoffMs;
+    const atMs = this.#clock.nowMs();
+    for (const r of d.last.values()) this.#emit({ ...r, quality: 'stale', atMs });
   }
 
   #decodeBlock(d: DeviceRuntime, block: ReadBlock, words: number[]): void {

@@ -34,6 +34,8 @@ export {
   mapModbusError,
 } from './modbus/modbus-serial-client.ts';
 export { type RtuClientStats, RtuModbusClient, type RtuModbusClientOptions } from './modbus/rtu-client.ts';
+export { type TcpClientStats, TcpModbusClient, type TcpModbusClientOptions } from './modbus/tcp-client.ts';
+export { TcpSerialPort, type TcpSerialPortOptions } from './modbus/tcp-serial-port.ts';
 export {
   createMemorySerialPair,
   type MemorySerialPairOptions,

@@ -40,13 +40,23 @@ function firmware(gw: Gateway, source: 'rt' | 'fieldbus' = 'fieldbus'): AgentLin
 }
 
 describe('startGateway', () => {
-  it('streams readings and events live over the local API WebSocket', async () => {
+  it('streams committed readings and events live over the local API WebSocket', async () => {
     const gw = await agent();
-    const ws = new WebSocket(`${gw.localApiUrl.replace('http', 'ws')}/api/live`);
+    const token = gw.localApi.issueToken('test', ['read']);
+    const ws = new WebSocket(`ws+unix://${gw.localApi.socketPath}:/api/stream`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     stops.push(() => ws.terminate());
     await new Promise((r) => ws.once('open', r));
     const got: { kind: string; source: string; seq: number }[] = [];
-    ws.on('message', (d) => got.push(JSON.parse(d.toString())));
+    let subscribed = false;
+    ws.on('message', (d) => {
+      const m = JSON.parse(d.toString()) as { type: string; records?: typeof got };
+      if (m.type === 'subscribed') subscribed = true;
+      if (m.type === 'records') got.push(...(m.records ?? []));
+    });
+    ws.send(JSON.stringify({ op: 'subscribe', readings: ['*'], events: ['*'] }));
+    while (!subscribed) await new Promise((r) => setTimeout(r, 10));
     const fw = firmware(gw, 'rt');
     fw.send({
       kind: 'event',

@@ -18,6 +18,7 @@ import type { GatewayOptions, GatewayStatus, LogFn } from './options.ts';
 
 export interface Gateway {
   localApiUrl: string;
+  localApi: LocalApi;
   socketPath: string;
   journal: Journal;
   applier: ConfigApplier;
@@ -57,11 +58,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       // Taken now, written with the next group; the IPC ack waits for the write.
       const { written } = journal.submit(records);
       firmware?.observe(records);
-      if (api && api.clients() > 0) {
-        for (const r of records)
-          api.broadcast({ source: r.source, bootEpoch: r.bootEpoch, seq: r.seq, ...r.record });
-      }
       await written;
+      // Committed: on to history, relay states and the flows' stream (repeats are left out there).
+      api?.publish(records);
     };
     const ipc = life.own(
       await createIpcServer({
@@ -102,7 +101,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         process: nodeRedProcess,
         // The local API contract: node-red-contrib-brana's gateway config node defaults to these.
         env: () => ({
-          BRANA_LOCAL_API_SOCKET: join(options.dataDir, 'local-api.sock'),
+          BRANA_LOCAL_API_SOCKET: api?.socketPath ?? join(options.dataDir, 'local-api.sock'),
           BRANA_LOCAL_API_TOKEN_FILE: nodeRedPaths(options.dataDir).localApiTokenFile,
         }),
         ...(readyTimeoutMs === undefined ? {} : { readyTimeoutMs }),
@@ -122,13 +121,6 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       log,
     });
     applier.restoreActive();
-    await applier.startTargets().catch((err: Error) => {
-      // The gateway keeps running (journal, fleet link) so that a better config can reach it.
-      log('error', `the committed config did not start fully: ${err.message}`);
-    });
-
-    link = startFleetLink(identity, journal, applier, clock, options, log);
-    if (link) life.own(link, (l) => l.stop());
 
     const status = (): GatewayStatus => ({
       agentVersion: AGENT_VERSION,
@@ -141,15 +133,36 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       nodeRed: nodeRed.status(),
     });
     api = life.own(
-      await startLocalApi(
-        { status, journal: () => journal.stats(), config: () => applier.status() },
-        options.localApiPort,
-        options.localApiHost,
-      ),
+      await startLocalApi({
+        dataDir: options.dataDir,
+        tcp: { port: options.localApiPort, ...(options.localApiHost ? { host: options.localApiHost } : {}) },
+        sources: { status, journal: () => journal.stats(), config: () => applier.status() },
+        runningConfigPath: () => applier.activeConfigPath(),
+        // Operator alarms are safety events: the journal writes them at once.
+        commit: (records) => journal.append(records),
+        // Relay switches from flows go to rt, which alone decides (CONTRACTS.md, IPC commands).
+        relay: (request) => ipc.command('rt', request),
+        log,
+      }),
       (a) => a.close(),
     );
+    // Node-RED's own local API token, new at every start (only its hash is kept), before it starts.
+    api.issueTokenFile(nodeRedPaths(options.dataDir).localApiTokenFile, 'node-red', [
+      'read',
+      'relay',
+      'alarm',
+    ]);
+
+    await applier.startTargets().catch((err: Error) => {
+      // The gateway keeps running (journal, fleet link) so that a better config can reach it.
+      log('error', `the committed config did not start fully: ${err.message}`);
+    });
+    link = startFleetLink(identity, journal, applier, clock, options, log);
+    if (link) life.own(link, (l) => l.stop());
+
     return {
-      localApiUrl: api.url,
+      localApiUrl: api.url ?? '',
+      localApi: api,
       socketPath,
       journal,
       applier,

@@ -53,6 +53,16 @@ async function runConsoleCommand(rig: RunningRig, line: string, stop: () => void
         await rig.wires.bus.set(c.line, c.level);
         say(`ok: ${c.line} = ${c.level}`);
         break;
+      case 'tcp': {
+        const server = rig.tcpServer(c.bus);
+        if (c.action === 'drop') {
+          say(`ok: ${c.bus} closed ${server.dropConnections()} connection(s)`);
+        } else {
+          await server.setMode(c.action);
+          say(`ok: ${c.bus} is now ${c.action === 'serve' ? 'serving' : c.action}`);
+        }
+        break;
+      }
       case 'values': {
         const bank = rig.banks.get(`${c.bus}/${c.unit}`);
         if (bank === undefined) {
@@ -67,6 +77,14 @@ async function runConsoleCommand(rig: RunningRig, line: string, stop: () => void
     say(`error: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
+
+/** `--profiles` may be given several times; each adds a directory. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+const PROFILES_HELP =
+  'extra device profile directory, read on top of the built-in catalogue (repeat for several)';
 
 function positiveNumber(name: string) {
   return (value: string): number => {
@@ -96,13 +114,13 @@ program
   .argument('<rig>', 'rig file, e.g. hardware/rigs/school.yaml')
   .option('--dir <dir>', 'directory for pty links and the wire socket (default .brana/bench/<rig name>)')
   .option('--speed <n>', 'run simulated time N times faster than real time', positiveNumber('--speed'), 1)
-  .option('--profiles <dir>', 'device profile catalogue', DEFAULT_PROFILES_DIR)
+  .option('--profiles <dir>', PROFILES_HELP, collect, [])
   .option('--json', 'print the endpoints as one JSON line instead of text')
   .action(
-    async (rigPath: string, opts: { dir?: string; speed: number; profiles: string; json?: boolean }) => {
+    async (rigPath: string, opts: { dir?: string; speed: number; profiles: string[]; json?: boolean }) => {
       let running: RunningRig | undefined;
       try {
-        const catalogue = loadCatalogue(opts.profiles);
+        const catalogue = loadCatalogue(DEFAULT_PROFILES_DIR, opts.profiles);
         const rig = loadRigFile(rigPath, catalogue);
         const dir = resolve(opts.dir ?? `.brana/bench/${rig.name}`);
         const clock = opts.speed === 1 ? realClock : scaledClock(opts.speed);
@@ -153,8 +171,9 @@ program
   .command('profiles')
   .description('list the device profile catalogue and check every file')
   .option('--dir <dir>', 'catalogue directory', DEFAULT_PROFILES_DIR)
-  .action((opts: { dir: string }) => {
-    const { profiles, errors } = checkCatalogue(opts.dir);
+  .option('--profiles <dir>', PROFILES_HELP, collect, [])
+  .action((opts: { dir: string; profiles: string[] }) => {
+    const { profiles, errors } = checkCatalogue(opts.dir, opts.profiles);
     for (const p of [...profiles.values()].sort(
       (a, b) => a.kind.localeCompare(b.kind) || a.id.localeCompare(b.id),
     )) {
@@ -171,12 +190,12 @@ program
   .command('check')
   .description('validate rig files against the catalogue without starting them')
   .argument('<rigs...>', 'rig files')
-  .option('--profiles <dir>', 'device profile catalogue', DEFAULT_PROFILES_DIR)
-  .action((rigs: string[], opts: { profiles: string }) => {
+  .option('--profiles <dir>', PROFILES_HELP, collect, [])
+  .action((rigs: string[], opts: { profiles: string[] }) => {
     let bad = 0;
     let catalogue: ReturnType<typeof loadCatalogue>;
     try {
-      catalogue = loadCatalogue(opts.profiles);
+      catalogue = loadCatalogue(DEFAULT_PROFILES_DIR, opts.profiles);
     } catch (err) {
       fail(err);
     }

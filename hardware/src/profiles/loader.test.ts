@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ProfileError } from '../errors.ts';
 import { energy, modbusProfile, power, temperature } from './builders.ts';
-import { checkCatalogue, loadCatalogue, loadProfileFile, parseProfile, validateProfile } from './loader.ts';
+import {
+  checkCatalogue,
+  DEFAULT_PROFILES_DIR,
+  loadCatalogue,
+  loadProfileFile,
+  parseProfile,
+  validateProfile,
+} from './loader.ts';
 
 const base = `id: test-meter
 vendor: Test
@@ -298,5 +305,61 @@ describe('catalogue loading', () => {
     expect(() => loadProfileFile(join(dir, 'nope.yaml'))).toThrow(
       /nope\.yaml: cannot read the file \(ENOENT\)/,
     );
+  });
+});
+
+describe('extra profile directories (profiles of a site)', () => {
+  const site = mkdtempSync(join(tmpdir(), 'brana-site-profiles-'));
+  afterAll(() => rmSync(site, { recursive: true, force: true }));
+  const good = (id: string) =>
+    `${base.replace('test-meter', id)}points:\n  - { key: powerW, address: 0, range: [0, 1] }\n`;
+
+  it('adds them to the built-in catalogue, as <id>.yaml or <kind>/<id>.yaml', () => {
+    mkdirSync(join(site, 'a'));
+    writeFileSync(join(site, 'a', 'pump-meter.yaml'), good('pump-meter'));
+    mkdirSync(join(site, 'b', 'modbus'), { recursive: true });
+    writeFileSync(join(site, 'b', 'modbus', 'boiler-meter.yaml'), good('boiler-meter'));
+    const catalogue = loadCatalogue(DEFAULT_PROFILES_DIR, [join(site, 'a'), join(site, 'b')]);
+    expect(catalogue.get('pump-meter')?.kind).toBe('modbus');
+    expect(catalogue.get('boiler-meter')?.kind).toBe('modbus');
+    expect(catalogue.get('eastron-sdm630')?.kind).toBe('modbus');
+  });
+
+  it('a bad profile there names the file, its line and the path inside it', () => {
+    mkdirSync(join(site, 'bad'));
+    writeFileSync(
+      join(site, 'bad', 'odd-meter.yaml'),
+      `${base.replace('test-meter', 'odd-meter')}points:\n  - { key: powerW, address: twelve }\n`,
+    );
+    const check = checkCatalogue(DEFAULT_PROFILES_DIR, [join(site, 'bad')]);
+    expect(check.errors).toHaveLength(1);
+    expect(check.errors[0]!.message).toMatch(
+      /bad\/odd-meter\.yaml:8:\d+: points\[0\]\.address: expected number, got "twelve"\. Fix: /,
+    );
+    expect(check.profiles.has('eastron-sdm630')).toBe(true);
+  });
+
+  it('an id the catalogue already has is refused at the site file, naming both', () => {
+    mkdirSync(join(site, 'dup'));
+    writeFileSync(join(site, 'dup', 'eastron-sdm630.yaml'), good('eastron-sdm630'));
+    const err = issuesOf(() => loadCatalogue(DEFAULT_PROFILES_DIR, [join(site, 'dup')]));
+    expect(err.file).toBe(join(site, 'dup', 'eastron-sdm630.yaml'));
+    expect(err.message).toMatch(
+      /id eastron-sdm630 is already used by .*profiles\/modbus\/eastron-sdm630\.yaml\. Fix: give this profile its own id/,
+    );
+  });
+
+  it('a directory that does not exist is an error naming it', () => {
+    const err = issuesOf(() => loadCatalogue(DEFAULT_PROFILES_DIR, [join(site, 'nope')]));
+    expect(err.message).toMatch(
+      /nope: cannot list the profile directory \(ENOENT\)\. Fix: check the directory exists/,
+    );
+  });
+
+  it('a file whose name is not its id is refused with where it belongs', () => {
+    mkdirSync(join(site, 'named'));
+    writeFileSync(join(site, 'named', 'meter.yaml'), good('gym-meter'));
+    const err = issuesOf(() => loadCatalogue(DEFAULT_PROFILES_DIR, [join(site, 'named')]));
+    expect(err.message).toMatch(/is not at modbus\/gym-meter\.yaml or gym-meter\.yaml/);
   });
 });

@@ -323,69 +323,100 @@ export interface CatalogueCheck {
   errors: ProfileError[];
 }
 
-/** Loads every profile under `dir`, collecting errors instead of stopping at the first. */
-export function checkCatalogue(dir = DEFAULT_PROFILES_DIR): CatalogueCheck {
+/**
+ * Loads every profile under `dir` and then under each of `extraDirs` (a site's own profiles on top
+ * of the catalogue), collecting errors instead of stopping at the first. In `dir` a profile lives
+ * at `<kind>/<id>.yaml`; an extra directory may also hold `<id>.yaml` directly. An id is defined
+ * once: a second file with it is an error naming both.
+ */
+export function checkCatalogue(
+  dir = DEFAULT_PROFILES_DIR,
+  extraDirs: readonly string[] = [],
+): CatalogueCheck {
   const profiles = new Map<string, DeviceProfile>();
   const files = new Map<string, string>();
   const errors: ProfileError[] = [];
-  let list: string[];
-  try {
-    list = listProfileFiles(dir);
-  } catch (e) {
-    errors.push(
-      new ProfileError(
-        dir,
-        [{ path: '', message: 'cannot list the profile directory', fix: 'check the directory exists' }],
-        e,
-      ),
-    );
-    return { profiles, files, errors };
-  }
-  for (const file of list) {
-    let profile: DeviceProfile;
+  for (const [n, root] of [dir, ...extraDirs].entries()) {
+    let list: string[];
     try {
-      profile = loadProfileFile(file);
+      list = listProfileFiles(root);
     } catch (e) {
-      if (e instanceof ProfileError) errors.push(e);
-      else throw e;
-      continue;
-    }
-    const rel = relative(dir, file).split(sep);
-    const want = `${profile.kind}${sep}${profile.id}.yaml`;
-    if (rel.length !== 2 || rel[0] !== profile.kind || basename(file, '.yaml') !== profile.id) {
+      const code = (e as NodeJS.ErrnoException).code;
       errors.push(
-        new ProfileError(file, [
-          {
-            path: 'id',
-            message: `profile ${profile.id} of kind ${profile.kind} is not at ${want}`,
-            fix: `move it to ${join(dir, want)} or fix id/kind`,
-          },
-        ]),
+        new ProfileError(
+          root,
+          [
+            {
+              path: '',
+              message: `cannot list the profile directory${code ? ` (${code})` : ''}`,
+              fix:
+                n === 0
+                  ? 'check the directory exists'
+                  : 'check the directory exists and is readable, or remove it from the profile directories',
+            },
+          ],
+          e,
+        ),
       );
       continue;
     }
-    const other = files.get(profile.id);
-    if (other !== undefined) {
-      errors.push(
-        new ProfileError(file, [
-          {
-            path: 'id',
-            message: `id ${profile.id} is already used by ${other}`,
-            fix: 'give each profile its own id',
-          },
-        ]),
-      );
-      continue;
+    for (const file of list) {
+      let profile: DeviceProfile;
+      try {
+        profile = loadProfileFile(file);
+      } catch (e) {
+        if (e instanceof ProfileError) errors.push(e);
+        else throw e;
+        continue;
+      }
+      const misplaced = placementIssue(root, file, profile, n > 0);
+      if (misplaced) {
+        errors.push(new ProfileError(file, [misplaced]));
+        continue;
+      }
+      const other = files.get(profile.id);
+      if (other !== undefined) {
+        errors.push(
+          new ProfileError(file, [
+            {
+              path: 'id',
+              message: `id ${profile.id} is already used by ${other}`,
+              fix:
+                n > 0
+                  ? `give this profile its own id (e.g. ${profile.id}-site, and rename the file to match), or remove one of the two`
+                  : 'give each profile its own id',
+            },
+          ]),
+        );
+        continue;
+      }
+      profiles.set(profile.id, profile);
+      files.set(profile.id, file);
     }
-    profiles.set(profile.id, profile);
-    files.set(profile.id, file);
   }
   return { profiles, files, errors };
 }
 
-/** Loads the catalogue as profiles by id; throws the first ProfileError if any file is bad. */
-export function loadCatalogue(dir = DEFAULT_PROFILES_DIR): Catalogue {
-  const { profiles, errors } = checkCatalogue(dir);
+/** A profile at the wrong place: not `<kind>/<id>.yaml` (or, in an extra directory, `<id>.yaml`). */
+function placementIssue(root: string, file: string, profile: DeviceProfile, flatAllowed: boolean) {
+  const rel = relative(root, file).split(sep);
+  const named = basename(file).replace(/\.ya?ml$/, '') === profile.id;
+  const inKind = rel.length === 2 && rel[0] === profile.kind;
+  if (named && (inKind || (flatAllowed && rel.length === 1))) return undefined;
+  const want = join(profile.kind, `${profile.id}.yaml`);
+  return {
+    path: 'id',
+    message: `profile ${profile.id} of kind ${profile.kind} is not at ${want}${flatAllowed ? ` or ${profile.id}.yaml` : ''}`,
+    fix: `move it to ${join(root, want)} or fix id/kind`,
+  };
+}
+
+/**
+ * Loads the catalogue (and a site's extra profile directories) as profiles by id; throws the first
+ * ProfileError if any file is bad.
+ */
+export function loadCatalogue(dir = DEFAULT_PROFILES_DIR, extraDirs: readonly string[] = []): Catalogue {
+  const { profiles, errors } = checkCatalogue(dir, extraDirs);
   if (errors.length > 0) throw errors[0]!;
   return profiles;
 }

@@ -11,6 +11,7 @@ interface VerifyFlags {
   settleMs?: string;
   modbusTimeoutMs?: string;
   json?: boolean;
+  profiles: string[];
 }
 
 function msFlag(value: string | undefined, flag: string, max: number): number | undefined {
@@ -47,6 +48,12 @@ export function registerVerify(program: Command): void {
     )
     .option('--modbus-timeout-ms <ms>', "per device (default: the profile's bus.timeoutMs)")
     .option('--json', 'print the report as JSON')
+    .option(
+      '--profiles <dir>',
+      'extra device profile directory, on top of the built-in catalogue (repeat for several)',
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
     .addHelpText(
       'after',
       `
@@ -68,6 +75,7 @@ Examples:
       try {
         const report = await verifyWiring({
           configFile: o.config,
+          profileDirs: o.profiles,
           ...(o.benchSocket !== undefined ? { benchSocket: o.benchSocket } : {}),
           outputs: o.outputs ?? false,
           pulseMs: msFlag(o.pulseMs, '--pulse-ms', 10_000)!,

@@ -2,8 +2,9 @@
 // wrong address or count throws HalConfigError at the call, before a promise or the bus is
 // involved), then one ModbusRequest goes to the backend's `send`.
 import type { ModbusRequest, ModbusResponse } from '@brana/hardware';
+import type { ModbusRequestInfo } from '../../errors.ts';
 import { MODBUS_LIMITS, type ModbusClient, type ModbusRequestOptions } from './modbus-client.ts';
-import { checkRange, checkRegisterValues, checkUnitId } from './request-checks.ts';
+import { checkRange, checkRegisterValues, checkTimeout, checkUnitId } from './request-checks.ts';
 
 const bitsOf = (r: ModbusResponse) => (r as { bits: boolean[] }).bits;
 const registersOf = (r: ModbusResponse) => (r as { registers: number[] }).registers;
@@ -14,15 +15,30 @@ export abstract class CheckedModbusClient implements ModbusClient {
   abstract readonly isOpen: boolean;
   abstract close(): Promise<void>;
 
+  /** Timeout of a request that names none, ms. */
+  protected abstract readonly defaultTimeoutMs: number;
+
   /**
    * Puts one checked request on the line and resolves with the device's normal answer (bits for
-   * FC01/02, registers for FC03/04); failures reject with the typed Modbus errors.
+   * FC01/02, registers for FC03/04); failures reject with the typed Modbus errors, naming `info`.
    */
-  protected abstract send(
+  protected abstract transact(
+    info: ModbusRequestInfo,
+    request: ModbusRequest,
+    timeoutMs: number,
+  ): Promise<ModbusResponse>;
+
+  /** The request's timeout is checked here, synchronously, like its other arguments. */
+  protected send(
     unitId: number,
     request: ModbusRequest,
     options?: ModbusRequestOptions,
-  ): Promise<ModbusResponse>;
+  ): Promise<ModbusResponse> {
+    const timeoutMs = options?.timeoutMs ?? this.defaultTimeoutMs;
+    checkTimeout(timeoutMs);
+    const info = { target: this.target, unitId, functionCode: request.fc, address: request.address };
+    return this.transact(info, request, timeoutMs);
+  }
 
   readCoils(
     unitId: number,

@@ -13,6 +13,8 @@ export interface ModbusClient {
   /** `rtu:<path>` or `tcp:<host>:<port>`, used in errors and logs. */
   readonly target: string;
   readonly isOpen: boolean;
+  /** Once closed: why, when the client knows (`the device closed the connection`). */
+  readonly closeReason?: string;
   /** FC01. Addresses are 0-based protocol addresses, not 1-based "coil 00001" numbers. */
   readCoils(
     unitId: number,

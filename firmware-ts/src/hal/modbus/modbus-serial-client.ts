@@ -19,8 +19,8 @@ import {
 import { resolveSerialSettings } from '../serial/options.ts';
 import type { SerialSettings } from '../serial/serial-port.ts';
 import { CheckedModbusClient } from './checked-client.ts';
-import type { ModbusRequestOptions } from './modbus-client.ts';
 import { checkTimeout } from './request-checks.ts';
+import { describeConnectFailure } from './tcp-connect.ts';
 
 type ModbusRTU = ModbusRTUInstanceType;
 type ModbusRTUClass = new () => ModbusRTU;
@@ -40,6 +40,8 @@ export interface ModbusTcpOptions {
   port?: number;
   /** Default per-request timeout. Default 500 ms. */
   timeoutMs?: number;
+  /** Give up a connection attempt after this long. Default 3000 ms. */
+  connectTimeoutMs?: number;
 }
 
 /** Wraps a modbus-serial failure in the typed error a caller can act on. */
@@ -154,16 +156,33 @@ export class ModbusSerialClient extends CheckedModbusClient {
     const target = `tcp:${options.host}:${port}`;
     const timeoutMs = options.timeoutMs ?? 500;
     checkTimeout(timeoutMs);
+    const connectTimeoutMs = options.connectTimeoutMs ?? 3000;
     const client = new (loadModbusSerial())();
+    // Without a bound, an attempt to a host that is switched off waits out the kernel's SYN retries.
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        client.destroy(() => {});
+        reject(
+          new PortOpenError(
+            target,
+            `no answer to the connection attempt within ${connectTimeoutMs} ms`,
+            'check that the device is powered and on the network (ping it), and its address',
+          ),
+        );
+      }, connectTimeoutMs);
+    });
     try {
-      await client.connectTCP(options.host, { port });
+      await Promise.race([client.connectTCP(options.host, { port }), timedOut]);
     } catch (e) {
-      throw new PortOpenError(
-        target,
-        `cannot connect (${String((e as Error)?.message ?? e)})`,
-        `check that the device or simulator listens on ${options.host}:${port} and that no firewall blocks it`,
-        e,
-      );
+      if (e instanceof PortOpenError) throw e;
+      const { problem, fix } = describeConnectFailure(e as NodeJS.ErrnoException, {
+        host: options.host,
+        port,
+      });
+      throw new PortOpenError(target, problem, fix, e);
+    } finally {
+      clearTimeout(timer);
     }
     return new ModbusSerialClient(target, client, timeoutMs);
   }
@@ -195,19 +214,16 @@ export class ModbusSerialClient extends CheckedModbusClient {
     if (port !== undefined && Buffer.isBuffer(port._buffer)) port._buffer = Buffer.alloc(0);
   }
 
-  protected send(
-    unitId: number,
+  protected get defaultTimeoutMs(): number {
+    return this.#defaultTimeoutMs;
+  }
+
+  protected transact(
+    info: ModbusRequestInfo,
     request: ModbusRequest,
-    options?: ModbusRequestOptions,
+    timeoutMs: number,
   ): Promise<ModbusResponse> {
-    const timeoutMs = options?.timeoutMs ?? this.#defaultTimeoutMs;
-    checkTimeout(timeoutMs);
-    const info: ModbusRequestInfo = {
-      target: this.target,
-      unitId,
-      functionCode: request.fc,
-      address: request.address,
-    };
+    const { unitId } = info;
     const run = async (): Promise<ModbusResponse> => {
       if (this.#closed || !this.#client.isOpen)
         throw new PortClosedError(this.target, 'the connection is closed');

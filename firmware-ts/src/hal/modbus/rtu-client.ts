@@ -3,15 +3,7 @@
 // Modbus over Serial Line V1.02 section 2.5.1: a request starts after at least t3.5 of silence,
 // the answer's length follows from the function code, and bytes arriving while no request is
 // outstanding (late answers, noise) are discarded, never taken for the next answer.
-import {
-  crc16Modbus,
-  decodeResponse,
-  encodeRequest,
-  encodeRtu,
-  type ModbusRequest,
-  type ModbusResponse,
-  t35Ms,
-} from '@brana/hardware';
+import { encodeRequest, encodeRtu, type ModbusRequest, type ModbusResponse, t35Ms } from '@brana/hardware';
 import {
   ModbusBadResponseError,
   ModbusCrcError,
@@ -22,8 +14,8 @@ import {
 } from '../../errors.ts';
 import { type Clock, sleepMs, type TimerHandle } from '../clock/clock.ts';
 import type { SerialPort } from '../serial/serial-port.ts';
+import { type AwaitedAnswer, awaitedAnswer, rtuAnswerLength, scanRtuAnswer } from './answers.ts';
 import { CheckedModbusClient } from './checked-client.ts';
-import type { ModbusRequestOptions } from './modbus-client.ts';
 import { checkTimeout } from './request-checks.ts';
 
 export interface RtuModbusClientOptions {
@@ -49,27 +41,11 @@ export interface RtuClientStats {
 
 interface Pending {
   request: ModbusRequestInfo;
+  awaited: AwaitedAnswer;
   expectedLength: number;
-  bitQuantity: number | undefined;
   resolve(response: ModbusResponse): void;
   reject(error: Error): void;
 }
-
-/** Length of a normal RTU answer: unit + PDU + CRC (spec sections 6.1-6.12). */
-function answerLength(r: ModbusRequest): number {
-  switch (r.fc) {
-    case 1:
-    case 2:
-      return 5 + Math.ceil(r.quantity / 8);
-    case 3:
-    case 4:
-      return 5 + 2 * r.quantity;
-    default:
-      return 8;
-  }
-}
-
-const EXCEPTION_LENGTH = 5;
 
 export class RtuModbusClient extends CheckedModbusClient {
   readonly target: string;
@@ -122,27 +98,28 @@ export class RtuModbusClient extends CheckedModbusClient {
     await this.#port.close();
   }
 
+  protected get defaultTimeoutMs(): number {
+    return this.#timeoutMs;
+  }
+
   // Everything that touches the line is queued (one request on the line at a time).
-  protected send(
-    unitId: number,
+  protected transact(
+    info: ModbusRequestInfo,
     request: ModbusRequest,
-    options?: ModbusRequestOptions,
+    timeoutMs: number,
   ): Promise<ModbusResponse> {
-    const timeoutMs = options?.timeoutMs ?? this.#timeoutMs;
-    checkTimeout(timeoutMs);
-    const run = () => this.#transact(unitId, request, timeoutMs);
+    const run = () => this.#transact(info, request, timeoutMs);
     const result = this.#chain.then(run, run);
     this.#chain = result.catch(() => {});
     return result;
   }
 
-  async #transact(unitId: number, request: ModbusRequest, timeoutMs: number): Promise<ModbusResponse> {
-    const info: ModbusRequestInfo = {
-      target: this.target,
-      unitId,
-      functionCode: request.fc,
-      address: request.address,
-    };
+  async #transact(
+    info: ModbusRequestInfo,
+    request: ModbusRequest,
+    timeoutMs: number,
+  ): Promise<ModbusResponse> {
+    const { unitId } = info;
     if (this.#closed || !this.#port.isOpen)
       throw new PortClosedError(this.target, 'the serial line is closed');
     const waitMs = this.#lineQuietFromMs + this.#interFrameMs - this.#clock.monotonicMs();
@@ -159,8 +136,8 @@ export class RtuModbusClient extends CheckedModbusClient {
     const answered = new Promise<ModbusResponse>((resolve, reject) => {
       this.#pending = {
         request: info,
-        expectedLength: answerLength(request),
-        bitQuantity: request.fc === 1 || request.fc === 2 ? request.quantity : undefined,
+        awaited: awaitedAnswer(unitId, request),
+        expectedLength: rtuAnswerLength(request.fc, 'quantity' in request ? request.quantity : 1),
         resolve,
         reject,
       };
@@ -209,36 +186,22 @@ export class RtuModbusClient extends CheckedModbusClient {
       return;
     }
     this.#rx = this.#rx.length === 0 ? Buffer.from(bytes) : Buffer.concat([this.#rx, bytes]);
-    const rx = this.#rx;
-    if (rx.length < 2) return;
-    const fc = rx[1]!;
-    const isException = fc === (p.request.functionCode | 0x80);
-    if (!isException && fc !== p.request.functionCode) {
-      this.#bad(p, `function code 0x${fc.toString(16)} in answer to FC${p.request.functionCode}`);
-      return;
+    const scan = scanRtuAnswer(this.#rx, p.awaited, p.expectedLength);
+    switch (scan.kind) {
+      case 'more':
+        return;
+      case 'answer':
+        this.#pending = undefined;
+        p.resolve(scan.response);
+        return;
+      case 'crc':
+        this.stats.crcErrors++;
+        this.#pending = undefined;
+        p.reject(new ModbusCrcError(p.request, undefined, scan.detail));
+        return;
+      case 'bad':
+        this.#bad(p, scan.detail);
     }
-    const length = isException ? EXCEPTION_LENGTH : p.expectedLength;
-    if (rx.length < length) return;
-    const frame = rx.subarray(0, length);
-    if (crc16Modbus(frame, 0, length - 2) !== frame.readUInt16LE(length - 2)) {
-      this.stats.crcErrors++;
-      this.#pending = undefined;
-      p.reject(new ModbusCrcError(p.request));
-      return;
-    }
-    if (frame[0] !== p.request.unitId) {
-      this.#bad(p, `answer from unit ${frame[0]}`);
-      return;
-    }
-    let response: ModbusResponse;
-    try {
-      response = decodeResponse(frame.subarray(1, length - 2), p.bitQuantity);
-    } catch (e) {
-      this.#bad(p, (e as Error).message, e);
-      return;
-    }
-    this.#pending = undefined;
-    p.resolve(response);
   }
 
   #bad(p: Pending, detail: string, cause?: unknown): void {

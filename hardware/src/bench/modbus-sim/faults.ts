@@ -2,7 +2,7 @@
 
 import type { Random } from '../sim/random.ts';
 
-export const FAULT_KINDS = ['timeout', 'badCrc', 'exception', 'partial', 'delay'] as const;
+export const FAULT_KINDS = ['timeout', 'badCrc', 'exception', 'partial', 'delay', 'close'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface FaultRule {

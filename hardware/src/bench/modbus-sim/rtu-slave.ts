@@ -286,7 +286,8 @@ export class RtuSlave {
     }
     const fault = device.faults.next();
     if (fault !== undefined) this.stats.faults++;
-    if (fault?.kind === 'timeout') return;
+    // A serial line has no connection to close: `close` is silence there.
+    if (fault?.kind === 'timeout' || fault?.kind === 'close') return;
     let startMs = Math.max(q.rxEndMs + this.t35 + device.turnaroundMs(), this.lastTxEndMs + this.t35);
     if (fault?.kind === 'delay') startMs += fault.delayMs ?? 500;
     const { response } = answer(device.handler, q.pdu);

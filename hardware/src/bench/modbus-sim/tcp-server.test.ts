@@ -1,6 +1,14 @@
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeResponse, encodeMbap, encodeRequest, type MbapFrame, MbapFramer } from '../../modbus/index.ts';
+import {
+  decodeResponse,
+  decodeRtu,
+  encodeMbap,
+  encodeRequest,
+  encodeRtu,
+  type MbapFrame,
+  MbapFramer,
+} from '../../modbus/index.ts';
 import { ManualClock } from '../sim/clock.ts';
 import { testMeterProfile, testWaterProfile } from '../sim/fixtures.ts';
 import { RegisterBank } from '../sim/register-bank.ts';
@@ -32,6 +40,8 @@ function client(port: number): Promise<{ socket: Socket; frames: MbapFrame[]; cl
     const frames: MbapFrame[] = [];
     const framer = new MbapFramer();
     socket.on('data', (c: Buffer) => frames.push(...framer.push(c)));
+    // A reset from the server (refuse) is what some tests expect.
+    socket.on('error', () => {});
     const closed = new Promise<void>((r) => socket.once('close', () => r()));
   });
 }
@@ -129,5 +139,115 @@ describe('ModbusTcpServer', () => {
     await expect(ModbusTcpServer.start({ port: server!.port, devices: [] })).rejects.toThrow(
       /TCP port \d+ on 127.0.0.1 is already in use.*Fix: .*port: 0/,
     );
+  });
+
+  it('closes idle connections on demand, and one mid-request with the close fault', async () => {
+    await start();
+    const idle = await client(server!.port);
+    expect(server!.dropConnections()).toBe(1);
+    await idle.closed;
+    const busy = await client(server!.port);
+    server!.injectFault(1, { kind: 'close' });
+    busy.socket.write(
+      encodeMbap({ transactionId: 1, unit: 1, pdu: encodeRequest({ fc: 4, address: 0, quantity: 2 }) }),
+    );
+    await busy.closed;
+    expect(busy.frames).toEqual([]);
+    expect(server!.stats.closedByServer).toBe(2);
+  });
+
+  it('refuses connections and resets open ones, then serves again on the same port', async () => {
+    await start();
+    const open = await client(server!.port);
+    await server!.setMode('refuse');
+    await open.closed;
+    const refused = await new Promise<string>((resolve) => {
+      const s = connect(server!.port, '127.0.0.1');
+      s.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+      s.on('connect', () => resolve('connected'));
+    });
+    expect(refused).toBe('ECONNREFUSED');
+    await server!.setMode('serve');
+    const again = await client(server!.port);
+    again.socket.write(
+      encodeMbap({ transactionId: 5, unit: 1, pdu: encodeRequest({ fc: 4, address: 0, quantity: 2 }) }),
+    );
+    await until(() => again.frames.length === 1);
+    again.socket.destroy();
+  });
+
+  it('stalls: keeps connections and reads requests without answering until it serves again', async () => {
+    await start();
+    const c = await client(server!.port);
+    await server!.setMode('stall');
+    const read = (id: number) =>
+      c.socket.write(
+        encodeMbap({ transactionId: id, unit: 1, pdu: encodeRequest({ fc: 4, address: 0, quantity: 2 }) }),
+      );
+    read(1);
+    await until(() => server!.stats.unanswered === 1);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(c.frames).toEqual([]);
+    await server!.setMode('serve');
+    read(2);
+    await until(() => c.frames.length === 1);
+    expect(c.frames[0]!.transactionId).toBe(2);
+    c.socket.destroy();
+  });
+
+  it('blackhole: a connection attempt gets no answer at all, open connections stay silent', async () => {
+    await start();
+    const open = await client(server!.port);
+    await server!.setMode('blackhole');
+    const attempt = connect(server!.port, '127.0.0.1');
+    let outcome = 'pending';
+    attempt.on('connect', () => {
+      outcome = 'connected';
+    });
+    attempt.on('error', (e: NodeJS.ErrnoException) => {
+      outcome = e.code ?? 'error';
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(outcome).toBe('pending');
+    expect(open.socket.destroyed).toBe(false);
+    attempt.destroy();
+    await server!.setMode('serve');
+    const again = await client(server!.port);
+    again.socket.write(
+      encodeMbap({ transactionId: 9, unit: 1, pdu: encodeRequest({ fc: 4, address: 0, quantity: 2 }) }),
+    );
+    await until(() => again.frames.length === 1);
+    again.socket.destroy();
+    open.socket.destroy();
+  });
+
+  it('with RTU framing answers RTU frames over TCP, damages them on demand, ignores absent units', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 5, 12));
+    const meter = new RegisterBank(testMeterProfile(), { clock });
+    server = await ModbusTcpServer.start({ port: 0, framing: 'rtu', devices: [{ unit: 7, handler: meter }] });
+    const got: Buffer[] = [];
+    const socket = await new Promise<Socket>((resolve) => {
+      const s = connect(server!.port, '127.0.0.1', () => resolve(s));
+    });
+    socket.on('data', (c: Buffer) => got.push(c));
+    const ask = (unit: number) =>
+      socket.write(encodeRtu(unit, encodeRequest({ fc: 3, address: 0xfc00, quantity: 2 })));
+    ask(7);
+    await until(() => Buffer.concat(got).length >= 9);
+    expect(decodeResponse(decodeRtu(Buffer.concat(got)).pdu)).toEqual({
+      fc: 3,
+      registers: [12345678 >>> 16, 12345678 & 0xffff],
+    });
+    got.length = 0;
+    server.injectFault(7, { kind: 'badCrc' });
+    ask(7);
+    await until(() => Buffer.concat(got).length >= 9);
+    expect(() => decodeRtu(Buffer.concat(got))).toThrow(/RTU CRC/);
+    got.length = 0;
+    ask(9);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(got).toEqual([]);
+    expect(server.stats.requests).toBe(3);
+    socket.destroy();
   });
 });

@@ -24,11 +24,30 @@ describe('bench console commands', () => {
       ok: true,
       command: { cmd: 'values', bus: 'ttyA', unit: 104 },
     });
+    expect(parseConsoleCommand('tcp lan refuse')).toEqual({
+      ok: true,
+      command: { cmd: 'tcp', bus: 'lan', action: 'refuse' },
+    });
+    expect(parseConsoleCommand('tcp lan drop')).toMatchObject({ ok: true, command: { action: 'drop' } });
+    expect(parseConsoleCommand('fault lan 1 close')).toMatchObject({
+      ok: true,
+      command: { rule: { kind: 'close' } },
+    });
     expect(parseConsoleCommand('')).toEqual({ ok: true, command: { cmd: 'help' } });
     expect(parseConsoleCommand('quit')).toEqual({ ok: true, command: { cmd: 'stop' } });
   });
 
   it('explains what is wrong', () => {
+    expect(parseConsoleCommand('tcp lan melt')).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(
+        /unknown action "melt"; usage: tcp <bus> <serve\|stall\|refuse\|blackhole\|drop>/,
+      ),
+    });
+    expect(parseConsoleCommand('tcp lan')).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^usage: tcp/),
+    });
     expect(parseConsoleCommand('fault ttyA 300 timeout')).toMatchObject({
       ok: false,
       error: expect.stringMatching(/unit 1-247/),

@@ -2,6 +2,7 @@
 // values the simulator serves (to compare with what a master reads).
 
 import { FAULT_KINDS, type FaultRule } from '../modbus-sim/faults.ts';
+import { TCP_SERVER_MODES, type TcpServerMode } from '../modbus-sim/tcp-server.ts';
 import type { Level } from '../wires/types.ts';
 
 export type ConsoleCommand =
@@ -9,10 +10,14 @@ export type ConsoleCommand =
   | { cmd: 'fault'; bus: string; unit: number; rule: FaultRule }
   | { cmd: 'set'; line: string; level: Level }
   | { cmd: 'values'; bus: string; unit: number }
+  | { cmd: 'tcp'; bus: string; action: TcpServerMode | 'drop' }
   | { cmd: 'stop' };
 
+const TCP_ACTIONS = [...TCP_SERVER_MODES, 'drop'] as const;
+
 export const CONSOLE_HELP = [
-  'fault <bus> <unit> <timeout|badCrc|exception [code]|partial|delay [ms]>   next request to that device shows the fault',
+  'fault <bus> <unit> <timeout|badCrc|exception [code]|partial|delay [ms]|close>   next request to that device shows the fault',
+  'tcp <bus> <drop|refuse|blackhole|stall|serve>                             a TCP bus closes its connections, refuses, ignores connection attempts, stops answering, or serves again',
   'set <line> <0|1>                                                          drive a wire line',
   'values <bus> <unit>                                                       print what the device serves now',
   'stop                                                                      stop the rig (same as Ctrl-C)',
@@ -56,6 +61,14 @@ export function parseConsoleCommand(line: string): ParsedCommand {
       if (bus === undefined || unit === undefined || args.length !== 2)
         return fail('usage: values <bus> <unit 1-247>');
       return { ok: true, command: { cmd: 'values', bus, unit } };
+    }
+    case 'tcp': {
+      const [bus, action] = args;
+      const usage = `usage: tcp <bus> <${TCP_ACTIONS.join('|')}>`;
+      if (bus === undefined || action === undefined || args.length !== 2) return fail(usage);
+      if (!(TCP_ACTIONS as readonly string[]).includes(action))
+        return fail(`unknown action "${action}"; ${usage}`);
+      return { ok: true, command: { cmd: 'tcp', bus, action: action as TcpServerMode | 'drop' } };
     }
     case 'fault': {
       const [bus, unitText, kind, extra, ...rest] = args;

@@ -17,7 +17,7 @@ const lineName = z
 
 export const faultSchema = z
   .strictObject({
-    kind: z.enum(FAULT_KINDS).describe('timeout | badCrc | exception | partial | delay'),
+    kind: z.enum(FAULT_KINDS).describe('timeout | badCrc | exception | partial | delay | close (TCP)'),
     probability: z.number().min(0).max(1).default(1).describe('Chance per request'),
     code: z
       .union([z.literal(1), z.literal(2), z.literal(3), z.literal(4), z.literal(6)])
@@ -50,6 +50,10 @@ export const tcpBusSchema = z.strictObject({
   name,
   host: z.string().min(1).default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).describe('0 takes any free port'),
+  framing: z
+    .enum(['mbap', 'rtu'])
+    .default('mbap')
+    .describe('mbap: Modbus TCP; rtu: RTU frames over TCP, as a serial server in transparent mode'),
   devices: z.array(rigDeviceSchema).min(1),
 });
 

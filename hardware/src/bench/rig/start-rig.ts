@@ -30,7 +30,13 @@ export interface RigEndpoints {
     parity: 'none' | 'even' | 'odd';
     devices: DeviceEndpoint[];
   }[];
-  tcp: { bus: string; host: string; port: number; devices: DeviceEndpoint[] }[];
+  tcp: {
+    bus: string;
+    host: string;
+    port: number;
+    framing: 'mbap' | 'rtu';
+    devices: DeviceEndpoint[];
+  }[];
   wires: { socket: string; lines: string[] };
 }
 
@@ -41,6 +47,8 @@ export interface RunningRig {
   wires: WireServer;
   /** Make the next request to a device show a fault. */
   injectFault(bus: string, unit: number, rule: FaultRule): void;
+  /** The simulator of a TCP bus, to play its network faults (modes, dropped connections). */
+  tcpServer(bus: string): ModbusTcpServer;
   stop(): Promise<void>;
 }
 
@@ -111,6 +119,7 @@ export async function startRig(rig: Rig, options: StartRigOptions): Promise<Runn
   const banks = new Map<string, RegisterBank>();
   const stops: (() => Promise<void>)[] = [];
   const faultTargets = new Map<string, { injectFault(unit: number, rule: FaultRule): void }>();
+  const tcpServers = new Map<string, ModbusTcpServer>();
   const endpoints: RigEndpoints = { rtu: [], tcp: [], wires: { socket: join(dir, 'wires.sock'), lines: [] } };
 
   const stopAll = async (): Promise<void> => {
@@ -163,13 +172,16 @@ export async function startRig(rig: Rig, options: StartRigOptions): Promise<Runn
           port: bus.port,
           devices: specs(bus.name, bus.devices),
           seed,
+          framing: bus.framing,
         });
         stops.push(() => server.stop());
         faultTargets.set(bus.name, server);
+        tcpServers.set(bus.name, server);
         endpoints.tcp.push({
           bus: bus.name,
           host: server.host,
           port: server.port,
+          framing: bus.framing,
           devices: describe(bus.devices),
         });
       }
@@ -227,6 +239,15 @@ export async function startRig(rig: Rig, options: StartRigOptions): Promise<Runn
         if (target === undefined) throw new RangeError(`rig ${rig.name} has no bus "${bus}"`);
         target.injectFault(unit, rule);
       },
+      tcpServer: (bus) => {
+        const server = tcpServers.get(bus);
+        if (server === undefined) {
+          throw new RangeError(
+            `rig ${rig.name} has no TCP bus "${bus}"; TCP buses: ${[...tcpServers.keys()].join(', ') || '(none)'}`,
+          );
+        }
+        return server;
+      },
       stop: stopAll,
     };
   } catch (err) {
@@ -242,7 +263,10 @@ export function describeEndpoints(e: RigEndpoints): string[] {
   const out: string[] = [];
   for (const r of e.rtu)
     out.push(`rtu  ${r.bus}: ${r.path} ${r.baud} Bd parity ${r.parity}; ${r.devices.map(who).join(', ')}`);
-  for (const t of e.tcp) out.push(`tcp  ${t.bus}: ${t.host}:${t.port}; ${t.devices.map(who).join(', ')}`);
+  for (const t of e.tcp) {
+    const framing = t.framing === 'rtu' ? ' (RTU frames over TCP)' : '';
+    out.push(`tcp  ${t.bus}: ${t.host}:${t.port}${framing}; ${t.devices.map(who).join(', ')}`);
+  }
   out.push(`wire ${e.wires.socket}; lines: ${e.wires.lines.join(', ') || '(none yet)'}`);
   return out;
 }
