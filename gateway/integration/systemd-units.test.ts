@@ -62,7 +62,9 @@ describe('gateway systemd units', () => {
     expect(u.get('ReadWritePaths')).toEqual([paths.userDir]);
     expect(`/var/lib/${u.get('StateDirectory')![0]}`).toBe(paths.userDir);
     const exec = u.get('ExecStart')![0]!.split(/\s+/);
-    expect(exec[1]).toBe(join('/opt/brana', relative(REPO, LAUNCHER)));
+    // A release copies gateway/src/node-red/runtime to dist/gateway/runtime (release/src/build/contents.ts).
+    expect(exec[1]).toBe('/opt/brana/current/dist/gateway/runtime/launch.cjs');
+    expect(relative(REPO, LAUNCHER)).toBe('gateway/src/node-red/runtime/launch.cjs');
     expect(existsSync(LAUNCHER)).toBe(true);
   });
 

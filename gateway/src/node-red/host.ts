@@ -358,6 +358,26 @@ export class NodeRedHost implements ConfigTarget {
     };
   }
 
+  /** For a software release's trial: whether flows should run, and whether the deployed ones do. */
+  flowsRunning(): { expected: boolean; running: boolean; detail?: string } {
+    if (!this.#enabled || !this.#signed) return { expected: false, running: false };
+    const f = this.#flows;
+    if (this.#runtimeState() !== 'running' || !f) {
+      return { expected: true, running: false, detail: `Node-RED is ${this.#runtimeState()}` };
+    }
+    if (f.state !== 'started')
+      return { expected: true, running: false, detail: `flows ${f.state}${f.error ? ` (${f.error})` : ''}` };
+    const missing = f.notStarted ?? [];
+    if (missing.length > 0) {
+      return {
+        expected: true,
+        running: false,
+        detail: `${missing.length} node(s) did not start (${missing[0]!.name ?? missing[0]!.id})`,
+      };
+    }
+    return { expected: true, running: true };
+  }
+
   /** The admin API client (the agent's token), once Node-RED listens. */
   admin(): NodeRedAdmin | undefined {
     return this.#listening ? this.#admin() : undefined;
