@@ -11,6 +11,7 @@ export default defineConfig({
       'gateway',
       'fleet-server',
       'provisioning',
+      'release',
       'flows',
       'scripts/start',
       'scripts/chaos',

@@ -98,3 +98,16 @@ it('a bad config file is one line naming the file, the path and the fix, exit 2'
     `brana-gateway: ${config}: firmware.rt.command: Invalid input: expected string, received undefined. Fix: correct firmware.rt.command (see gateway/README.md)\n`,
   );
 });
+
+it('node-red public-key makes the credentials key once; node-red credentials says when there is none yet', async () => {
+  const first = await runBin(['node-red', 'public-key', '--data-dir', dir]);
+  expect(first.status).toBe(0);
+  expect(first.stdout).toMatch(/^publicKey: [A-Za-z0-9_-]{43}\nkeyId: [A-Za-z0-9_-]{22}\n$/);
+  expect((await runBin(['node-red', 'public-key', '--data-dir', dir])).stdout).toBe(first.stdout);
+
+  const none = await runBin(['node-red', 'credentials', '--data-dir', dir]);
+  expect(none.status).toBe(2);
+  expect(none.stderr).toBe(
+    `brana-gateway: ${join(dir, 'node-red/admin-password')}: cannot be read (ENOENT). Fix: run this as the agent user, after the agent started Node-RED once\n`,
+  );
+});

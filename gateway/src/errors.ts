@@ -98,3 +98,30 @@ export class StateFileError extends GatewayError {
     this.file = file;
   }
 }
+
+/** Node-RED could not be started, reached or told what to run; the message names the step. */
+export class NodeRedError extends GatewayError {
+  constructor(
+    problem: string,
+    fix: string,
+    options: { code?: string; retryable?: boolean; cause?: unknown } = {},
+  ) {
+    super(`Node-RED: ${problem}. Fix: ${fix}`, {
+      code: options.code ?? 'NODE_RED',
+      retryable: options.retryable ?? true,
+      cause: options.cause,
+    });
+  }
+}
+
+/** A part of the gateway could not put a config into effect; `issues` say where in the config. */
+export class ConfigTargetError extends GatewayError {
+  readonly issues: { path: string; message: string; fix?: string }[];
+  constructor(target: string, issues: { path: string; message: string; fix?: string }[], cause?: unknown) {
+    super(`${target}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, {
+      code: 'CONFIG_TARGET_FAILED',
+      cause,
+    });
+    this.issues = issues;
+  }
+}

@@ -7,5 +7,6 @@ export * from './errors.ts';
 export * from './fleet/index.ts';
 export * from './journal/index.ts';
 export * from './local-api/index.ts';
+export * from './node-red/index.ts';
 export * from './state/index.ts';
 export * from './supervisor/index.ts';

@@ -8,7 +8,27 @@ export {
   pulseInputSchema,
   readProfileDirs,
 } from './fieldbus.ts';
+export {
+  type FlowIssue,
+  type FlowIssueAt,
+  type FlowNode,
+  flowIssues,
+  MAX_FLOW_NODES,
+  MAX_FLOWS_BYTES,
+  type NodeRedConfig,
+  type NodeRedConfigInput,
+  type NodeRedModule,
+  nearestType,
+  nodeRedModuleSchema,
+  nodeRedSchema,
+  type SealedCredentials,
+  sealedCredentialsSchema,
+  type ValidateFlowsOptions,
+  type ValidateFlowsResult,
+  validateFlows,
+} from './flows.ts';
 export { gatewayConfigJsonSchema } from './json-schema.ts';
+export { BRANA_NODE_TYPES, NODE_RED_CORE_TYPES, NODE_RED_VERSION } from './node-red-types.ts';
 export {
   approachSchema,
   type PreemptionConfig,

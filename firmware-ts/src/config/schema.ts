@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { checkFieldbus, fieldbusSchema } from './fieldbus.ts';
+import { flowIssues, nodeRedSchema } from './flows.ts';
 import { checkPreemption, preemptionSchema } from './preemption.ts';
 
 // The gateway config document: one schema shared by the fleet server (validates before it signs),
@@ -80,7 +81,9 @@ export const gatewayConfigShape = z.strictObject({
   alarms: z.array(alarmSchema).default([]),
   relays: z.array(relaySchema).default([]),
   telemetry: telemetrySchema,
-  /** Node-RED flows (the flows.json array) deployed with this config. */
+  /** Node-RED on the gateway: editor, heap cap, pinned modules, sealed flow credentials. */
+  nodeRed: nodeRedSchema.optional(),
+  /** Node-RED flows (the flows.json array) deployed with this config; checked by validateFlows. */
   flows: z.array(z.record(z.string(), z.unknown())).default([]),
 });
 
@@ -106,6 +109,7 @@ export function gatewayConfigSchemaWith(knownProfiles?: ReadonlySet<string>) {
       }
     };
     checkAlarmsAndRelays(c, ctx);
+    checkNodeRed(c, ctx);
     c.alarms.forEach((a, i) => claim(a.line, `alarms[${i}]`, ['alarms', i, 'line']));
     c.relays.forEach((r, i) => claim(r.line, `relays[${i}]`, ['relays', i, 'line']));
     c.pulses.forEach((p, i) => claim(p.line, `pulses[${i}]`, ['pulses', i, 'line']));
@@ -133,6 +137,32 @@ export function gatewayConfigSchemaWith(knownProfiles?: ReadonlySet<string>) {
 }
 
 export const gatewayConfigSchema = gatewayConfigSchemaWith();
+
+/** Flows need Node-RED on; their node types come from core, Brána or a pinned module (validateFlows). */
+function checkNodeRed(c: z.infer<typeof gatewayConfigShape>, ctx: z.RefinementCtx): void {
+  const modules = c.nodeRed?.modules ?? [];
+  const seen = new Map<string, number>();
+  modules.forEach((m, i) => {
+    if (seen.has(m.name)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['nodeRed', 'modules', i, 'name'],
+        message: `${m.name} is already listed at nodeRed.modules[${seen.get(m.name)}]; pin each module once`,
+      });
+    }
+    seen.set(m.name, i);
+  });
+  if (c.flows.length > 0 && !c.nodeRed?.enabled) {
+    ctx.addIssue({
+      code: 'custom',
+      path: c.nodeRed ? ['nodeRed', 'enabled'] : ['nodeRed'],
+      message: `the config has ${c.flows.length} flow nodes but Node-RED is off; set nodeRed: { enabled: true } or remove the flows`,
+    });
+  }
+  for (const issue of flowIssues(c.flows, modules)) {
+    ctx.addIssue({ code: 'custom', path: issue.path, message: `${issue.message}; ${issue.fix}` });
+  }
+}
 
 /** Names are unique; a rule names an alarm (no thresholds) or a channel `<device>.<point>` with one. */
 function checkAlarmsAndRelays(c: z.infer<typeof gatewayConfigShape>, ctx: z.RefinementCtx): void {

@@ -1,11 +1,6 @@
-// The agent assembled: startGateway({ dataDir, serverUrl, claimToken?, firmware, localApiPort })
-// runs the IPC server, journal, fleet link, config applier, supervisor and local API together.
-export {
-  checkGatewayOptions,
-  defaultConfigValidator,
-  type Gateway,
-  type GatewayOptions,
-  type GatewayStatus,
-  type LogFn,
-  startGateway,
-} from './agent.ts';
+// The agent assembled: startGateway({ dataDir, serverUrl, claimToken?, firmware, nodeRed?, localApiPort })
+// runs the IPC server, journal, fleet link, config applier and its targets (firmware, Node-RED),
+// the supervisor and the local API together.
+export { defaultConfigValidator, type Gateway, startGateway } from './agent.ts';
+export { FirmwareTarget, firmwareView } from './firmware-target.ts';
+export { checkGatewayOptions, type GatewayOptions, type GatewayStatus, type LogFn } from './options.ts';

@@ -1,9 +1,11 @@
-// Runs the apply machine's actions one at a time against real files and the firmware supervisor.
+// Runs the apply machine's actions one at a time against real files and the config's targets (the
+// firmware, Node-RED): each puts the active config into effect and takes part in the trial.
 // Files in <dataDir>/config: active.json (what the firmware is started with), good.json (last known
 // good, with its ref), staged.json, state.json ({ running, refused }). All written atomically, so
 // a power cut in the middle of an apply leaves the last known good config in place.
 import { join } from 'node:path';
 import { type ConfigRef, type SignedConfigDocument, verifyDocument } from '@brana/protocol';
+import { ConfigTargetError } from '../errors.ts';
 import { readJsonFile, writeFileAtomic } from '../state/index.ts';
 import {
   type ApplyAction,
@@ -23,13 +25,24 @@ export type ConfigValidator = (
   | { ok: true; config?: unknown }
   | { ok: false; errors: { path: string; message: string; fix?: string }[] };
 
-export type TrialResult = { ok: true } | { ok: false; detail: string };
+export type TrialResult = { ok: true } | { ok: false; detail: string; errors?: ApplyIssue[] };
 
-/** What the applier needs from the firmware side (the supervisor, or a stand-in). */
-export interface FirmwareControl {
-  /** (Re)start the firmware processes with the config file at `configPath`; null stops them. */
-  restart(configPath: string | null): Promise<void>;
-  /** Watches the firmware for `trialMs` and says whether it is healthy. */
+/** The config in effect: its file (active.json), its document, and which version it is. */
+export interface ActiveConfig {
+  path: string;
+  config: unknown;
+  ref: ConfigRef;
+}
+
+/** Why a target is given a config: the agent started, an apply, or a rollback to the last good one. */
+export type ApplyReason = 'start' | 'apply' | 'rollback';
+
+/** A part of the gateway that runs (part of) the config: the firmware processes, Node-RED. */
+export interface ConfigTarget {
+  readonly name: string;
+  /** Puts `active` into effect; null: there is no good config (stop, outputs off). */
+  apply(active: ActiveConfig | null, reason: ApplyReason): Promise<void>;
+  /** Watches for `trialMs` after an apply and says whether this part is healthy. */
   trial(trialMs: number): Promise<TrialResult>;
 }
 
@@ -37,7 +50,8 @@ export interface ApplierOptions {
   dataDir: string;
   serverPublicKey: string;
   validate: ConfigValidator;
-  firmware: FirmwareControl;
+  /** Applied in this order; trialled together. */
+  targets: readonly ConfigTarget[];
   trialMs: number;
   report: (r: {
     version: number;
@@ -102,6 +116,20 @@ export class ConfigApplier {
     return this.#machine.current.running ? this.activePath : null;
   }
 
+  /** The committed config (what restoreActive put in active.json), or null before the first. */
+  activeConfig(): ActiveConfig | null {
+    const running = this.#machine.current.running;
+    if (!running) return null;
+    const good = readJsonFile<Saved>(join(this.#dir, 'good.json'), 'last known good config');
+    return good ? { path: this.activePath, config: good.config, ref: good.ref } : null;
+  }
+
+  /** Gives every target the committed config, as at the agent's start. */
+  async startTargets(): Promise<void> {
+    const active = this.activeConfig();
+    for (const t of this.#o.targets) await t.apply(active, 'start');
+  }
+
   running(): ConfigRef | null {
     return this.#machine.current.running;
   }
@@ -150,7 +178,10 @@ export class ConfigApplier {
     try {
       result = await this.#run(action);
     } catch (err) {
-      result = { type: 'failed', detail: (err as Error).message };
+      result =
+        err instanceof ConfigTargetError
+          ? { type: 'failed', errors: err.issues.slice(0, 200), detail: err.message }
+          : { type: 'failed', detail: (err as Error).message };
     }
     if (result.type === 'failed') {
       this.#lastError = `${action.do} of config v${action.target.version}: ${result.detail ?? result.errors?.map((e) => `${e.path}: ${e.message}`).join('; ')}`;
@@ -185,13 +216,22 @@ export class ConfigApplier {
           JSON.stringify({ ref: a.target, config: doc?.config }),
         );
         return { type: 'done' };
-      case 'restart':
+      case 'restart': {
         writeFileAtomic(this.activePath, JSON.stringify(doc?.config, null, 2));
-        await this.#o.firmware.restart(this.activePath);
+        const active = { path: this.activePath, config: doc?.config, ref: a.target };
+        for (const t of this.#o.targets) await t.apply(active, 'apply');
         return { type: 'done' };
+      }
       case 'trial': {
-        const t = await this.#o.firmware.trial(this.#o.trialMs);
-        return t.ok ? { type: 'done' } : { type: 'failed', detail: `trial failed: ${t.detail}` };
+        const results = await Promise.all(this.#o.targets.map((t) => t.trial(this.#o.trialMs)));
+        const failed = results.flatMap((r, i) => (r.ok ? [] : [{ name: this.#o.targets[i]!.name, r }]));
+        if (failed.length === 0) return { type: 'done' };
+        const errors = failed.flatMap(({ r }) => r.errors ?? []);
+        return {
+          type: 'failed',
+          detail: `trial failed: ${failed.map(({ name, r }) => `${name}: ${r.detail}`).join('; ')}`,
+          ...(errors.length > 0 ? { errors: errors.slice(0, 200) } : {}),
+        };
       }
       case 'commit': {
         const saved: Saved = { ref: a.target, config: doc?.config };
@@ -200,13 +240,31 @@ export class ConfigApplier {
       }
       case 'rollback': {
         const good = readJsonFile<Saved>(join(this.#dir, 'good.json'), 'last known good config');
+        let active: ActiveConfig | null = null;
         if (a.to !== null && good) {
           writeFileAtomic(this.activePath, JSON.stringify(good.config, null, 2));
-          await this.#o.firmware.restart(this.activePath);
-        } else {
-          // No good config ever: outputs off, firmware stopped until a config passes its trial.
-          await this.#o.firmware.restart(null);
+          active = { path: this.activePath, config: good.config, ref: good.ref };
         }
+        // No good config ever (null): outputs off, firmware and flows stopped until a config passes.
+        // Every target is rolled back even when one of them fails to; one that cannot go back is
+        // stopped on its own (Node-RED failing to come back never stops the firmware). Only a
+        // target that cannot even be stopped fails the rollback (the machine then stops them all).
+        const unsafe: string[] = [];
+        for (const t of this.#o.targets) {
+          try {
+            await t.apply(active, 'rollback');
+          } catch (err) {
+            const why = `${t.name} did not go back to the last good config (${(err as Error).message})`;
+            try {
+              if (active === null) throw err;
+              await t.apply(null, 'rollback');
+              this.#o.log?.('error', `${why}; it is stopped until a config passes its trial`);
+            } catch (stopErr) {
+              unsafe.push(`${why} and could not be stopped (${(stopErr as Error).message})`);
+            }
+          }
+        }
+        if (unsafe.length > 0) return { type: 'failed', detail: `rollback: ${unsafe.join('; ')}` };
         return { type: 'done' };
       }
       case 'report':

@@ -2,11 +2,13 @@
 // that verifies, validates, stages, restarts the firmware, trials and commits or rolls back.
 
 export {
+  type ActiveConfig,
   type ApplierOptions,
   type ApplierStatus,
+  type ApplyReason,
   ConfigApplier,
+  type ConfigTarget,
   type ConfigValidator,
-  type FirmwareControl,
   type TrialResult,
 } from './applier.ts';
 export {

@@ -150,8 +150,9 @@ export function step(m: ApplyMachine, input: ApplyInput): ApplyStepResult {
           state: touchesFirmware(head) ? machine.state : machine.current.running ? 'committed' : 'idle',
         };
       } else if (head.do === 'rollback') {
-        // The rollback itself failed: still say so to the server; nothing more can be undone here.
-        pending = rest;
+        // The rollback itself failed: stop everything (outputs off, DESIGN.md) unless that was the
+        // stop; then still say so to the server.
+        pending = head.to !== null ? [{ do: 'rollback', target: head.target, to: null }, ...rest] : rest;
       }
       if (pending.length === 0) return finish({ ...machine, active: { ...m.active, pending, failing } });
       return {

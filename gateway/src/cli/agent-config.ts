@@ -1,5 +1,5 @@
 // The agent's own config file (`brana-gateway run --config agent.yaml`): where its data lives, the
-// fleet server, the local API, the firmware commands. The gateway config (buses, preemption, …)
+// fleet server, the local API, how the firmware and Node-RED are run. The gateway config (buses, preemption, …)
 // is not here: it comes signed from the fleet server.
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -39,6 +39,21 @@ export const agentConfigSchema = z.strictObject({
       fieldbus: commandSchema.optional(),
     })
     .default({ supervise: true }),
+  /** How Node-RED runs when a config enables it (the config says what it runs). */
+  nodeRed: z
+    .strictObject({
+      /** The agent starts and restarts Node-RED (default); false on a Pi: systemd runs brana-node-red. */
+      supervise: z.boolean().default(true),
+      /** Without supervision: run to (re)start Node-RED with new settings (systemctl restart …). */
+      restartCommand: commandSchema.optional(),
+      /** Without supervision: run to stop Node-RED when a config turns it off. */
+      stopCommand: commandSchema.optional(),
+      /** How long Node-RED may take to start, seconds. */
+      readyTimeoutS: z.number().positive().max(600).default(60),
+      /** npm, for installing pinned modules from the gateway's module cache. */
+      npmCommand: z.string().min(1).optional(),
+    })
+    .default({ supervise: true, readyTimeoutS: 60 }),
   upload: z
     .strictObject({
       batchSize: z.int().min(1).max(5000).optional(),
@@ -54,6 +69,7 @@ const FIXES: Record<string, string> = {
   'localApi.port': 'use a free TCP port 0..65535 (default 8181)',
   trialS: 'use a trial period in seconds, e.g. 30',
   'journal.flushS': "use 0..600 seconds; 10 (the default) writes a site's readings in one group every 10 s",
+  'nodeRed.readyTimeoutS': 'use seconds, e.g. 60 (a Pi 3 needs about 20)',
 };
 
 /** Loads and checks the agent config; errors name the file, the path and the fix. */
@@ -105,6 +121,17 @@ export function loadAgentConfig(file: string): GatewayOptions {
       ...(c.firmware.fieldbus ? { fieldbus: c.firmware.fieldbus } : {}),
       ...(c.firmware.restartCommand ? { restartCommand: c.firmware.restartCommand } : {}),
       ...(c.firmware.expectSources ? { expectSources: c.firmware.expectSources } : {}),
+    },
+    nodeRed: {
+      ...(c.nodeRed.supervise
+        ? { supervise: true as const }
+        : {
+            supervise: false as const,
+            ...(c.nodeRed.restartCommand ? { restartCommand: c.nodeRed.restartCommand } : {}),
+            ...(c.nodeRed.stopCommand ? { stopCommand: c.nodeRed.stopCommand } : {}),
+          }),
+      readyTimeoutMs: c.nodeRed.readyTimeoutS * 1000,
+      ...(c.nodeRed.npmCommand ? { npmCommand: c.nodeRed.npmCommand } : {}),
     },
     ...(c.upload ? { upload: c.upload } : {}),
   };

@@ -1,7 +1,6 @@
 // The gateway's identity: an Ed25519 key made on the device (it never leaves the data directory)
 // and, after enrolment, the gateway id and the pinned server key.
 import type { KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   ENROL_PATH,
@@ -15,7 +14,7 @@ import {
   publicKeyOf,
 } from '@brana/protocol';
 import { EnrolmentError, StateFileError } from '../errors.ts';
-import { readJsonFile, writeFileAtomic } from '../state/index.ts';
+import { readJsonFile, readTextFile, writeFileAtomic } from '../state/index.ts';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -40,19 +39,7 @@ const enrolmentFile = (dataDir: string) => join(dataDir, 'identity', 'enrolment.
 export function loadIdentity(dataDir: string): Identity {
   const file = keyFile(dataDir);
   let privateKey: KeyObject;
-  let pem: string | undefined;
-  try {
-    pem = readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new StateFileError(
-        file,
-        `cannot read the gateway key (${(err as Error).message})`,
-        'check the file permissions',
-        err,
-      );
-    }
-  }
+  const pem = readTextFile(file, 'gateway key');
   if (pem === undefined) {
     privateKey = generateEd25519KeyPair().privateKey;
     writeFileAtomic(file, privateKeyToPem(privateKey));

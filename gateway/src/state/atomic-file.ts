@@ -25,11 +25,10 @@ export function writeFileAtomic(path: string, content: string | Uint8Array, mode
   }
 }
 
-/** Reads a JSON state file; undefined when it does not exist, StateFileError when it is unreadable. */
-export function readJsonFile<T>(path: string, what: string): T | undefined {
-  let text: string;
+/** Reads a text state file; undefined when it does not exist, StateFileError when it is unreadable. */
+export function readTextFile(path: string, what: string): string | undefined {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new StateFileError(
@@ -39,6 +38,12 @@ export function readJsonFile<T>(path: string, what: string): T | undefined {
       err,
     );
   }
+}
+
+/** Reads a JSON state file; undefined when it does not exist, StateFileError when it is unreadable. */
+export function readJsonFile<T>(path: string, what: string): T | undefined {
+  const text = readTextFile(path, what);
+  if (text === undefined) return undefined;
   try {
     return JSON.parse(text) as T;
   } catch (err) {

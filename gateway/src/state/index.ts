@@ -1,2 +1,2 @@
 // Private, atomic state files in the data directory (keys, enrolment, config state).
-export { readJsonFile, writeFileAtomic } from './atomic-file.ts';
+export { readJsonFile, readTextFile, writeFileAtomic } from './atomic-file.ts';
