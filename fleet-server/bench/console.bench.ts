@@ -7,11 +7,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
-import { createUser, login } from '../src/auth/users.ts';
+import { createUser, login } from '../src/auth/index.ts';
 import { createConfigDocument } from '../src/configs/index.ts';
-import { createConsole } from '../src/console/index.ts';
-import { createClaimToken } from '../src/devices/claims.ts';
-import { createGroup, createSite } from '../src/devices/devices.ts';
+import { createGroup, createSite } from '../src/devices/index.ts';
+import { createClaimToken } from '../src/enrolment/index.ts';
 import { startFleetServer } from '../src/server.ts';
 
 const json = process.argv.includes('--json');
@@ -162,11 +161,11 @@ const server = await startFleetServer({
   port: 0,
   validateConfig: (doc) => ({ ok: true, config: doc }),
   app: { rateLimit: { perSecond: 1e6, burst: 1e6 } },
-  mount: (app, fleet) => app.route('/', createConsole({ fleet })),
+  console: true,
 });
 try {
   const { fleet } = server;
-  const db = fleet.db;
+  const db = fleet.database.db;
   // Align to a quarter-hour in the past so "today" pages have data up to now.
   const end = Math.floor(fleet.now() / Q) * Q;
   const sites = Array.from(

@@ -1,6 +1,6 @@
 // Second process of fanout.bench.ts: N simulated gateways, each with its own Ed25519 key and its own
 // WebSocket session (signed challenge, hello), applying whatever desired config arrives.
-import { SimulatedGateway } from '../src/sim/simulated-gateway.ts';
+import { SimulatedGateway } from '../test/simulated-gateway.ts';
 
 type FromParent =
   | { kind: 'start'; url: string; count: number }

@@ -6,9 +6,8 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { firmwareConfigValidator } from '../src/configs/firmware.ts';
-import { createConfigDocument } from '../src/configs/index.ts';
-import { createGroup } from '../src/devices/devices.ts';
+import { createConfigDocument, firmwareConfigValidator } from '../src/configs/index.ts';
+import { createGroup } from '../src/devices/index.ts';
 import { startFleetServer } from '../src/server.ts';
 
 const json = process.argv.includes('--json');
@@ -44,7 +43,7 @@ try {
     'keys',
   );
   // Registering 10,000 gateways through claim tokens would measure enrolment, not fan-out.
-  const group = createGroup(fleet.db, { name: 'fanout' }, 'bench');
+  const group = createGroup(fleet.database.db, { name: 'fanout' }, 'bench');
   const ids = publicKeys.map((_, i) => `gw_bench${String(i).padStart(6, '0')}`);
   const insertGw = fleet.database.sqlite.prepare(
     "INSERT INTO gateways (id, num, name, public_key, status, enrolled_at) VALUES (?, ?, ?, ?, 'active', ?)",
@@ -63,13 +62,13 @@ try {
     { kind: 'ids', ids, serverPublicKey: fleet.serverKey.publicKey },
     'connected',
   );
-  if (connected.refused > 0 || fleet.hub.onlineIds().length !== COUNT) {
+  if (connected.refused > 0 || fleet.sessions.onlineIds().length !== COUNT) {
     throw new Error(
-      `only ${fleet.hub.onlineIds().length} of ${COUNT} gateways connected (${connected.refused} refused)`,
+      `only ${fleet.sessions.onlineIds().length} of ${COUNT} gateways connected (${connected.refused} refused)`,
     );
   }
   const doc = createConfigDocument(
-    fleet.db,
+    fleet.database.db,
     { validate: fleet.validateConfig, serverKey: fleet.serverKey.privateKey },
     { config: { name: 'fan-out', alarms: [{ name: 'door', line: 'GPIO5' }] } },
     'bench',

@@ -14,7 +14,7 @@ import {
   readingsPart,
   signGatewayRequest,
 } from '@brana/protocol';
-import { SimulatedGateway } from '../src/sim/simulated-gateway.ts';
+import { SimulatedGateway } from '../test/simulated-gateway.ts';
 
 interface Identity {
   gatewayId: string;

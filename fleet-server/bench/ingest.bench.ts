@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { privateKeyToPem } from '@brana/protocol';
 import { openFleetDatabase } from '../src/db/index.ts';
 import { startFleetServer } from '../src/server.ts';
-import { SimulatedGateway } from '../src/sim/simulated-gateway.ts';
+import { SimulatedGateway } from '../test/simulated-gateway.ts';
 
 const json = process.argv.includes('--json');
 const quick = process.argv.includes('--quick');

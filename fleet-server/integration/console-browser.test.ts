@@ -6,11 +6,10 @@ import { fileURLToPath } from 'node:url';
 import type { ReadingRecord } from '@brana/protocol';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { firmwareConfigValidator } from '../src/configs/firmware.ts';
-import { createConsole } from '../src/console/index.ts';
-import { createGroup, createSite } from '../src/devices/devices.ts';
-import { SimulatedGateway } from '../src/sim/simulated-gateway.ts';
+import { firmwareConfigValidator } from '../src/configs/index.ts';
+import { createGroup, createSite } from '../src/devices/index.ts';
 import { startTestServer, type TestServer } from '../test/helpers.ts';
+import { SimulatedGateway } from '../test/simulated-gateway.ts';
 import { launchChromium } from './console-browser.ts';
 
 const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), '../test-artifacts');
@@ -31,10 +30,10 @@ describe('web console in chromium', () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     server = await startTestServer(firmwareConfigValidator, {
       app: { rateLimit: { perSecond: 1000, burst: 1000 } },
-      mount: (app, fleet) => app.route('/', createConsole({ fleet })),
+      console: true,
     });
     await server.createUser('anna', 'admin', PASSWORD);
-    const db = server.fleet.db;
+    const db = server.fleet.database.db;
     const school = createSite(db, { name: 'ZŠ Komenského', kind: 'building' }, 'system');
     const pool = createSite(db, { name: 'Městský bazén', kind: 'building' }, 'system');
     const crossing = createSite(

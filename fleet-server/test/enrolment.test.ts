@@ -1,7 +1,7 @@
 import { CLOSE_CODES, generateEd25519KeyPair, newNonce, signSessionProof } from '@brana/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SimulatedGateway } from '../src/sim/simulated-gateway.ts';
 import { refuseAllConfigs, startTestServer, type TestServer } from './helpers.ts';
+import { SimulatedGateway } from './simulated-gateway.ts';
 
 let srv: TestServer;
 beforeAll(async () => {
@@ -108,7 +108,7 @@ describe('session', () => {
     const s = await gw.connect();
     expect(s.accepted).toBe(true); // the simulator also verified the server's proof
     await gw.waitFor((m) => m.type === 'desired');
-    expect(srv.fleet.hub.isOnline(gw.gatewayId!)).toBe(true);
+    expect(srv.fleet.sessions.isOnline(gw.gatewayId!)).toBe(true);
     gw.close();
   });
 

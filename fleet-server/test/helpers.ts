@@ -2,8 +2,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Role } from '../src/auth/users.ts';
 import type { ConfigValidator } from '../src/configs/index.ts';
+import type { Role } from '../src/core/index.ts';
 import { type FleetServer, type FleetServerOptions, startFleetServer } from '../src/server.ts';
 
 export interface TestServer extends FleetServer {
@@ -64,8 +64,8 @@ export async function startTestServer(
         role,
         'correct horse battery',
       );
-      const { createApiToken } = await import('../src/auth/users.ts');
-      return createApiToken(server.fleet.db, u.id, 'test', null, 'test').token;
+      const { createApiToken } = await import('../src/auth/index.ts');
+      return createApiToken(server.fleet.database.db, u.id, 'test', null, 'test').token;
     },
     async stop() {
       await server.close();

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Role } from '../src/auth/users.ts';
+import type { Role } from '../src/core/index.ts';
 import { refuseAllConfigs, startTestServer, type TestServer } from './helpers.ts';
 
 let srv: TestServer;

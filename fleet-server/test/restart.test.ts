@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLOSE_CODES } from '@brana/protocol';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SimulatedGateway } from '../src/sim/simulated-gateway.ts';
 import { eventually, startTestServer } from './helpers.ts';
+import { SimulatedGateway } from './simulated-gateway.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'brana-fleet-restart-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -80,7 +80,7 @@ describe('session rules', () => {
       Object.assign(twin, { gatewayId: gw.gatewayId, serverPublicKey: gw.serverPublicKey, key: gw.key });
       expect((await twin.connect()).accepted).toBe(true);
       expect((await first).code).toBe(CLOSE_CODES.replaced);
-      expect(srv.fleet.hub.isOnline(gw.gatewayId!)).toBe(true);
+      expect(srv.fleet.sessions.isOnline(gw.gatewayId!)).toBe(true);
     } finally {
       twin.close();
       gw.close();

@@ -1,8 +1,8 @@
 import { verifyDocument } from '@brana/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { firmwareConfigValidator } from '../src/configs/firmware.ts';
-import { SimulatedGateway } from '../src/sim/simulated-gateway.ts';
+import { firmwareConfigValidator } from '../src/configs/index.ts';
 import { eventually, startTestServer, type TestServer } from './helpers.ts';
+import { SimulatedGateway } from './simulated-gateway.ts';
 
 let srv: TestServer;
 let op: string;
@@ -170,7 +170,7 @@ describe('staged rollouts', () => {
     if (desired.type === 'desired' && desired.document)
       late.running = { version, hash: desired.document.hash };
     late.terminate();
-    await eventually(() => expect(srv.fleet.hub.isOnline(late.gatewayId!)).toBe(false));
+    await eventually(() => expect(srv.fleet.sessions.isOnline(late.gatewayId!)).toBe(false));
     late.applyPolicy = 'apply';
     await late.connect(); // hello reports the new version: counted as applied
     await gws[3]!.connect();

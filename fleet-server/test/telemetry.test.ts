@@ -6,8 +6,8 @@ import {
   signGatewayRequest,
 } from '@brana/protocol';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { SimulatedGateway } from '../src/sim/simulated-gateway.ts';
 import { eventually, refuseAllConfigs, startTestServer, type TestServer } from './helpers.ts';
+import { SimulatedGateway } from './simulated-gateway.ts';
 
 let srv: TestServer;
 let viewer: string;
@@ -48,7 +48,7 @@ describe('telemetry over the WebSocket', () => {
     const gw = await connectedGateway();
     await gw.sendTelemetry(gw.nextReadings(5));
     gw.terminate(); // outage
-    await eventually(() => expect(srv.fleet.hub.isOnline(gw.gatewayId!)).toBe(false));
+    await eventually(() => expect(srv.fleet.sessions.isOnline(gw.gatewayId!)).toBe(false));
     gw.bootEpoch = 4; // the gateway rebooted meanwhile
     gw.acks.clear();
     expect((await gw.connect()).accepted).toBe(true);
@@ -72,7 +72,9 @@ describe('telemetry over the WebSocket', () => {
 
   it('answers a batch the store could not commit with an internal error and no ack; the resend is acked', async () => {
     const gw = await connectedGateway();
-    const failing = vi.spyOn(srv.fleet, 'ingestTelemetry').mockRejectedValueOnce(new Error('disk I/O error'));
+    const failing = vi
+      .spyOn(srv.fleet.telemetry, 'ingest')
+      .mockRejectedValueOnce(new Error('disk I/O error'));
     try {
       const batch = gw.nextReadings(3);
       const err = gw.waitFor((m) => m.type === 'error');

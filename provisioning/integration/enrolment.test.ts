@@ -35,9 +35,9 @@ beforeAll(async () => {
     log: { info() {}, warn() {}, error() {} },
   });
   const admin = await fleet.createAdmin('alena');
-  token = createApiToken(fleet.fleet.db, admin.id, 'laptop', null, 'test').token;
+  token = createApiToken(fleet.fleet.database.db, admin.id, 'laptop', null, 'test').token;
   const viewer = await fleet.createUser('vera', 'viewer');
-  viewerToken = createApiToken(fleet.fleet.db, viewer.id, 'laptop', null, 'test').token;
+  viewerToken = createApiToken(fleet.fleet.database.db, viewer.id, 'laptop', null, 'test').token;
   await api('/api/v1/sites', { name: 'ZŠ Komenského', kind: 'building' });
   await api('/api/v1/groups', { name: 'schools' });
 });

@@ -1,24 +1,21 @@
 // The parts `npm start` runs, from their packages' public surfaces only.
 import { validateGatewayConfig } from '@brana/firmware';
 import {
-  createConsole,
+  type ConsoleOptions,
   DEFAULT_CONSOLE_BASE,
   type FleetServer,
-  type FleetServerOptions,
   startFleetServer,
 } from '@brana/fleet-server';
 import { type Gateway, type GatewayOptions, startGateway } from '@brana/gateway';
 
 export type { FleetServer as RunningFleetServer, Gateway as RunningGateway, GatewayOptions };
 
-export type MountConsole = NonNullable<FleetServerOptions['mount']>;
-
 export interface Parts {
   startFleetServer: typeof startFleetServer;
   validateGatewayConfig: typeof validateGatewayConfig;
   startGateway: typeof startGateway;
-  /** Mounts the web console on the fleet app, and the path it lives under. */
-  console: { mount: MountConsole; path: string };
+  /** How the fleet server serves the web console, and the path it lives under. */
+  console: { options: ConsoleOptions; path: string };
 }
 
 export async function loadParts(): Promise<Parts> {
@@ -26,10 +23,6 @@ export async function loadParts(): Promise<Parts> {
     startFleetServer,
     validateGatewayConfig,
     startGateway,
-    // The console's routes carry their own prefix, so it is mounted at the root.
-    console: {
-      mount: (app, fleet) => app.route('/', createConsole({ fleet })),
-      path: `${DEFAULT_CONSOLE_BASE}/`,
-    },
+    console: { options: {}, path: `${DEFAULT_CONSOLE_BASE}/` },
   };
 }

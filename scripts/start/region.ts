@@ -221,7 +221,7 @@ export async function startRegion(o: RegionRunOptions, io: RegionIo): Promise<Ru
         error: (msg) => notice(`fleet error: ${msg}`),
       },
       validateConfig: (doc) => validate(doc, { knownProfiles }),
-      mount: parts.console.mount,
+      console: parts.console.options,
     });
     stops.push({ name: 'fleet server', stop: () => server.close() });
     if (state.fleetPort !== null && state.fleetPort !== server.port) {

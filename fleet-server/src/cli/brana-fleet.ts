@@ -1,10 +1,11 @@
 // brana-fleet: run the fleet server and do the few things that must work without it running
 // (the first admin, claim tokens for a technician in the field).
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { createUser, ROLES, type Role } from '../auth/users.ts';
-import type { Logger } from '../context.ts';
+import { createUser } from '../auth/index.ts';
+import { DEFAULT_CONSOLE_BASE } from '../console/index.ts';
+import { type Logger, ROLES, type Role } from '../core/index.ts';
 import { DEFAULT_DB_PATH, openFleetDatabase } from '../db/index.ts';
-import { createClaimToken, importClaimTokensCsv } from '../devices/claims.ts';
+import { createClaimToken, importClaimTokensCsv } from '../enrolment/index.ts';
 import { FleetError } from '../errors.ts';
 import { startFleetServer } from '../server.ts';
 
@@ -44,8 +45,10 @@ program
       port: opts.port,
       host: opts.host,
       log: jsonLogger,
+      console: true,
     });
     console.log(`brana-fleet listening on ${server.url} (database ${server.fleet.database.path})`);
+    console.log(`web console: ${server.url}${DEFAULT_CONSOLE_BASE}/`);
     const stop = async () => {
       await server.close();
       process.exit(0);

@@ -2,12 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createUser } from '../auth/users.ts';
-import { createConfigDocument } from '../configs/index.ts';
+import { createUser } from '../auth/index.ts';
+import { type ConfigValidator, createConfigDocument } from '../configs/index.ts';
 import { openFleetDatabase } from '../db/index.ts';
-import { createGroup, createSite } from '../devices/devices.ts';
-import { createFleetApp } from '../http/app.ts';
-import { createFleetContext } from '../server.ts';
+import { createGroup, createSite } from '../devices/index.ts';
+import { createFleet } from '../fleet.ts';
+import { createFleetApp } from '../http/index.ts';
 import { createConsole } from './index.ts';
 
 const PASSWORD = 'correct horse battery';
@@ -15,11 +15,13 @@ const day = (ms: number) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe
 
 async function setup(loginRateLimit?: { perSecond: number; burst: number }) {
   const database = openFleetDatabase(join(mkdtempSync(join(tmpdir(), 'brana-console-')), 'fleet.db'));
-  const fleet = createFleetContext(database, { validateConfig: (doc) => ({ ok: true, config: doc }) });
-  const { app } = createFleetApp(fleet, { rateLimit: { perSecond: 1000, burst: 1000 } });
-  app.route('/', createConsole({ fleet, ...(loginRateLimit ? { loginRateLimit } : {}) }));
+  // Tests may swap the validator; the parts are made with one that asks this variable.
+  let validate: ConfigValidator = (doc) => ({ ok: true, config: doc });
+  const fleet = createFleet(database, { validateConfig: (doc) => validate(doc) });
+  const app = createFleetApp(fleet, { rateLimit: { perSecond: 1000, burst: 1000 } });
+  app.route('/', createConsole(fleet, loginRateLimit ? { loginRateLimit } : {}));
   for (const role of ['viewer', 'technician', 'fleetOperator', 'admin'] as const) {
-    await createUser(fleet.db, { username: role.toLowerCase(), role, password: PASSWORD }, 'system');
+    await createUser(database.db, { username: role.toLowerCase(), role, password: PASSWORD }, 'system');
   }
   const signIn = async (username: string) => {
     const res = await app.request('/console/login', {
@@ -33,7 +35,10 @@ async function setup(loginRateLimit?: { perSecond: number; burst: number }) {
       app.request(path, { ...init, headers: { cookie, 'accept-language': 'en', ...(init.headers ?? {}) } });
     return Object.assign(fetcher, { cookie });
   };
-  return { database, fleet, app, signIn };
+  const setValidator = (v: ConfigValidator) => {
+    validate = v;
+  };
+  return { database, fleet, app, signIn, setValidator };
 }
 
 describe('console sign-in and roles', () => {
@@ -119,7 +124,7 @@ describe('console sign-in and roles', () => {
   });
 
   it('lists gateways with site and state and filters by search', async () => {
-    const site = createSite(env.fleet.db, { name: 'ZŠ Komenského', kind: 'building' }, 'system');
+    const site = createSite(env.fleet.database.db, { name: 'ZŠ Komenského', kind: 'building' }, 'system');
     const now = Date.now();
     const insert = env.database.sqlite.prepare(
       `INSERT INTO gateways (id, num, name, site_id, public_key, status, enrolled_at, last_seen_at, running_version, desired_version, apply_state)
@@ -142,7 +147,7 @@ describe('console sign-in and roles', () => {
   });
 
   it('renders every page with data for an admin, in English and Czech', async () => {
-    const db = env.fleet.db;
+    const db = env.fleet.database.db;
     const school = createSite(db, { name: 'ZŠ Komenského', kind: 'building' }, 'system');
     const crossing = createSite(db, { name: 'Palackého × Husova', kind: 'intersection' }, 'system');
     const group = createGroup(db, { name: 'pilot' }, 'system');
@@ -156,7 +161,7 @@ describe('console sign-in and roles', () => {
       .prepare('INSERT INTO gateway_groups (gateway_id, group_id) VALUES (?, ?)')
       .run('gw_a', group.id);
     const t0 = Math.floor(now / 900_000) * 900_000 - 4 * 900_000;
-    env.fleet.telemetry.ingest(1, {
+    env.fleet.telemetry.store.ingest(1, {
       readings: [0, 1, 2, 3].map((k) => ({
         bootEpoch: 1,
         seq: k + 1,
@@ -169,7 +174,7 @@ describe('console sign-in and roles', () => {
       })),
       events: [],
     });
-    env.fleet.telemetry.ingest(2, {
+    env.fleet.telemetry.store.ingest(2, {
       readings: [],
       events: [
         {
@@ -244,13 +249,13 @@ describe('console sign-in and roles', () => {
   });
 
   it('shows config errors at their path and line, and lets only operators save', async () => {
-    const strict: typeof env.fleet.validateConfig = (doc) => {
+    const strict: ConfigValidator = (doc) => {
       const d = doc as { name?: unknown };
       return typeof d?.name === 'string'
         ? { ok: true, config: doc }
         : { ok: false, errors: [{ path: 'name', message: 'expected a string', fix: 'add name' }] };
     };
-    env.fleet.validateConfig = strict;
+    env.setValidator(strict);
     const form = (text: string, action: string) => ({
       method: 'POST',
       body: new URLSearchParams({ text, action, comment: '' }),
@@ -322,7 +327,7 @@ describe('console sign-in and roles', () => {
   });
 
   it('starts a staged rollout from the form, then pauses, resumes and aborts it', async () => {
-    const db = env.fleet.db;
+    const db = env.fleet.database.db;
     const group = createGroup(db, { name: 'pilot' }, 'system');
     const insert = env.database.sqlite.prepare(
       `INSERT INTO gateways (id, num, name, public_key, status, enrolled_at) VALUES (?, ?, ?, ?, 'active', 0)`,

@@ -1,14 +1,14 @@
 // WAL checkpoints on a worker thread with a connection of its own, instead of SQLite's automatic
 // ones: those run inside whichever commit crosses 1000 WAL pages, copying pages into the database
 // file and fsyncing it on the event loop, and cost about half of every telemetry group commit
-// (README, "Telemetry"). The worker checkpoints (PASSIVE: never blocks a writer) whenever the
+// (docs/benchmarks.md). The worker checkpoints (PASSIVE: never blocks a writer) whenever the
 // server committed since its last look; should the WAL outgrow restartAtPages because commits
 // never leave a gap for a checkpoint to finish, a RESTART checkpoint makes the writer wait (at
 // most ~20 ms: the writer's transactions are BEGIN IMMEDIATE, which wait on busy_timeout) so
 // that the WAL starts over.
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import type { FleetDatabase } from './index.ts';
+import type { FleetDatabase } from './open.ts';
 
 export interface Checkpointer {
   /** True while the worker checkpoints (false for ':memory:', after stop() or a failure). */
@@ -21,8 +21,7 @@ export interface CheckpointerOptions {
   /**
    * How often the worker looks for new commits, ms (default 1000). Each checkpoint copies every
    * page written since the last one, and a busy ingest rewrites the same index leaves in every
-   * commit: at 100 ms the checkpoint thread cost the ingest bench ~0.25 s of CPU per 200,000
-   * readings more than at 1000 ms (HTTP ratio 0.39-0.46 against 0.52-0.53, 2026-12-02).
+   * commit, so checkpointing more often costs CPU for nothing (docs/benchmarks.md).
    */
   intervalMs?: number;
   /** WAL size in pages above which a RESTART checkpoint runs (default 16,384: 64 MiB at 4 KiB). */

@@ -1,8 +1,11 @@
-// Live gateway sessions over WebSocket: signed challenge, reconcile on hello, apply reports,
-// telemetry with acks. One session per gateway; a newer one replaces the older.
+// The gateways' WebSocket endpoint: signed challenge, reconcile on hello, apply reports handed to
+// rollouts, telemetry stored and acked. Made with everything it talks to (GatewayHubDeps).
+import type { KeyObject } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import {
+  type AckEntry,
+  type ApplyError,
   type ApplyMessage,
   CLOSE_CODES,
   type GatewayMessage,
@@ -16,29 +19,50 @@ import {
   type SessionRefusalReason,
   type SignedConfigDocument,
   signServerProof,
+  type TelemetryAck,
   verifySessionProof,
 } from '@brana/protocol';
 import type Database from 'better-sqlite3';
 import { WebSocket, WebSocketServer } from 'ws';
-import { getConfigDocument } from '../configs/index.ts';
-import type { FleetContext } from '../context.ts';
+import type { FleetBus, Logger } from '../core/index.ts';
 import { loopWrite } from '../db/index.ts';
-import { setLastSeen } from '../devices/last-seen.ts';
-import { decodeTelemetryValue, type TelemetryIn, telemetryOfParsed } from '../telemetry/index.ts';
+import {
+  decodeTelemetryValue,
+  setLastSeen,
+  type TelemetryIn,
+  telemetryOfParsed,
+} from '../telemetry/index.ts';
+import type { GatewaySessions, Session } from './sessions.ts';
 
-export interface HubOptions {
-  heartbeatS?: number;
-  authTimeoutMs?: number;
-  maxPayloadBytes?: number;
-}
-
-interface Session {
-  ws: WebSocket;
-  gatewayId: string;
-  gatewayNum: number;
-  sessionId: string;
-  lastMessageAt: number;
-  lastSeenWrittenAt: number;
+export interface GatewayHubDeps {
+  /** The event loop's connection (prepared statements for sessions and reports). */
+  sqlite: Database.Database;
+  sessions: GatewaySessions;
+  serverKey: KeyObject;
+  /** The signed document of a config version. */
+  configDocument(version: number): SignedConfigDocument;
+  /** Where apply reports go (the rollout service). */
+  reportApply(
+    gatewayId: string,
+    version: number,
+    state: 'delivered' | 'applied' | 'failed' | 'rolledBack',
+    errors?: ApplyError[],
+  ): void;
+  telemetry: {
+    ingest(
+      gateway: { num: number; id: string },
+      batch: TelemetryIn,
+      markSeen?: boolean,
+    ): Promise<TelemetryAck>;
+    watermarks(gatewayNum: number): AckEntry[];
+  };
+  bus: FleetBus;
+  log: Logger;
+  now(): number;
+  /** The gateway should ping at least this often; silent sessions are dropped after 3×. Default 20. */
+  heartbeatS?: number | undefined;
+  authTimeoutMs?: number | undefined;
+  maxPayloadBytes?: number | undefined;
 }
 
 // Prepared statements: these run for every session and report; drizzle's query building per call
@@ -61,36 +85,25 @@ function prepareHubStatements(sqlite: Database.Database) {
 
 export class GatewayHub {
   private readonly wss: WebSocketServer;
-  private readonly sessions = new Map<string, Session>();
   private readonly heartbeatS: number;
   private readonly authTimeoutMs: number;
   private readonly sweep: NodeJS.Timeout;
-  private ctx: FleetContext | null = null;
-  private readonly desiredText = new WeakMap<SignedConfigDocument, string>();
+  private readonly sql: ReturnType<typeof prepareHubStatements>;
   /** The TCP socket under each WebSocket (ws writes its frames to the socket given at upgrade). */
   private readonly sockets = new WeakMap<WebSocket, Duplex>();
 
-  constructor(options: HubOptions = {}) {
-    this.heartbeatS = options.heartbeatS ?? 20;
-    this.authTimeoutMs = options.authTimeoutMs ?? 10_000;
-    this.wss = new WebSocketServer({
-      noServer: true,
-      maxPayload: options.maxPayloadBytes ?? 8 * 1024 * 1024,
-    });
+  constructor(private readonly deps: GatewayHubDeps) {
+    this.heartbeatS = deps.heartbeatS ?? 20;
+    this.authTimeoutMs = deps.authTimeoutMs ?? 10_000;
+    this.sql = prepareHubStatements(deps.sqlite);
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: deps.maxPayloadBytes ?? 8 * 1024 * 1024 });
     this.wss.on('connection', (ws) => this.onConnection(ws));
     // Drop sessions silent for three heartbeats: a half-open TCP connection would otherwise linger.
     this.sweep = setInterval(() => {
       const limit = Date.now() - 3 * this.heartbeatS * 1000;
-      for (const s of this.sessions.values()) if (s.lastMessageAt < limit) s.ws.terminate();
+      for (const s of deps.sessions.all()) if (s.lastMessageAt < limit) s.ws.terminate();
     }, this.heartbeatS * 1000);
     this.sweep.unref();
-  }
-
-  private sql: ReturnType<typeof prepareHubStatements> | null = null;
-
-  bind(ctx: FleetContext): void {
-    this.ctx = ctx;
-    this.sql = prepareHubStatements(ctx.database.sqlite);
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -98,34 +111,6 @@ export class GatewayHub {
       this.sockets.set(ws, socket);
       this.wss.emit('connection', ws, req);
     });
-  }
-
-  isOnline(gatewayId: string): boolean {
-    return this.sessions.has(gatewayId);
-  }
-
-  onlineIds(): string[] {
-    return [...this.sessions.keys()];
-  }
-
-  /** Sends a desired config to a gateway online now; false when it is not connected. */
-  push(gatewayId: string, doc: SignedConfigDocument): boolean {
-    const s = this.sessions.get(gatewayId);
-    if (!s || s.ws.readyState !== WebSocket.OPEN) return false;
-    // One serialisation per document, not one per gateway (a rollout pushes it thousands of times).
-    let text = this.desiredText.get(doc);
-    if (!text) {
-      text = JSON.stringify({ type: 'desired', document: doc } satisfies ServerMessage);
-      this.desiredText.set(doc, text);
-    }
-    s.ws.send(text);
-    return true;
-  }
-
-  /** Closes a live session of a revoked gateway. */
-  disconnect(gatewayId: string, code: number, reason: string): void {
-    const s = this.sessions.get(gatewayId);
-    if (s) s.ws.close(code, reason);
   }
 
   async close(): Promise<void> {
@@ -143,19 +128,20 @@ export class GatewayHub {
     ws.close(code, reason);
   }
 
+  /** last_seen_at on the event loop's connection, through the write gate. */
+  private markSeen(gatewayId: string, at: number): void {
+    loopWrite(this.deps.sqlite, () => setLastSeen(this.deps.sqlite, gatewayId, at));
+  }
+
   private onConnection(ws: WebSocket): void {
-    const ctx = this.ctx;
-    if (!ctx) {
-      ws.close(1011, 'server not ready');
-      return;
-    }
+    const { deps } = this;
     const nonce = newNonce();
     let session: Session | null = null;
     const authTimer = setTimeout(
       () => ws.close(CLOSE_CODES.challengeTimeout, 'no answer to the challenge'),
       this.authTimeoutMs,
     );
-    this.send(ws, { type: 'challenge', nonce, protocol: PROTOCOL_VERSION, serverTime: ctx.now() });
+    this.send(ws, { type: 'challenge', nonce, protocol: PROTOCOL_VERSION, serverTime: deps.now() });
 
     ws.on('message', (data, isBinary) => {
       if (isBinary) {
@@ -187,9 +173,9 @@ export class GatewayHub {
         if (fast.kind === 'readings') {
           session.lastMessageAt = Date.now();
           try {
-            this.onTelemetry(ctx, session, fast);
+            this.onTelemetry(session, fast);
           } catch (err) {
-            this.messageFailed(ctx, session, 'telemetry', err);
+            this.messageFailed(session, 'telemetry', err);
           }
           return;
         }
@@ -203,108 +189,111 @@ export class GatewayHub {
       }
       const msg = parsed.value;
       if (!session) {
-        if (msg.type !== 'auth') {
-          this.refuse(
-            ws,
-            'protocol',
-            'answer the challenge with an auth message first',
-            CLOSE_CODES.protocolError,
-          );
-          return;
-        }
         clearTimeout(authTimer);
-        if (msg.nonce !== nonce) {
-          this.refuse(ws, 'bad-nonce', 'the nonce is not the one this server sent', CLOSE_CODES.authFailed);
-          return;
-        }
-        const gw = this.sql!.gateway.get(msg.gatewayId) as
-          | { id: string; num: number; status: 'active' | 'revoked'; publicKey: string }
-          | undefined;
-        if (!gw) {
-          this.refuse(
-            ws,
-            'unknown-gateway',
-            'this gateway is not enrolled here; enrol it with a claim token',
-            CLOSE_CODES.authFailed,
-          );
-          return;
-        }
-        if (gw.status === 'revoked') {
-          this.refuse(
-            ws,
-            'revoked',
-            'this gateway was revoked by an operator; re-enrol it with a new claim token',
-            CLOSE_CODES.revoked,
-          );
-          return;
-        }
-        if (!verifySessionProof(msg.gatewayId, nonce, msg.signature, gw.publicKey)) {
-          this.refuse(
-            ws,
-            'bad-signature',
-            'the challenge signature does not verify with the enrolled key',
-            CLOSE_CODES.authFailed,
-          );
-          return;
-        }
-        const now = ctx.now();
-        session = {
-          ws,
-          gatewayId: gw.id,
-          gatewayNum: gw.num,
-          sessionId: newNonce().slice(0, 22),
-          lastMessageAt: Date.now(),
-          lastSeenWrittenAt: now,
-        };
-        const old = this.sessions.get(gw.id);
-        this.sessions.set(gw.id, session);
-        if (old) old.ws.close(CLOSE_CODES.replaced, 'replaced by a newer session');
-        loopWrite(ctx.database.sqlite, () => setLastSeen(ctx.database.sqlite, gw.id, now));
-        this.send(ws, {
-          type: 'session',
-          accepted: true,
-          sessionId: session.sessionId,
-          serverSignature: signServerProof(gw.id, msg.clientNonce, ctx.serverKey.privateKey),
-          heartbeatS: this.heartbeatS,
-        });
-        ctx.bus.emit('gateway', { gatewayId: gw.id, online: true });
+        session = this.authenticate(ws, nonce, msg);
         return;
       }
       session.lastMessageAt = Date.now();
       try {
-        this.onMessage(ctx, session, msg);
+        this.onMessage(session, msg);
       } catch (err) {
-        this.messageFailed(ctx, session, msg.type, err);
+        this.messageFailed(session, msg.type, err);
       }
     });
 
     ws.on('close', () => {
       clearTimeout(authTimer);
-      if (session && this.sessions.get(session.gatewayId) === session) {
-        this.sessions.delete(session.gatewayId);
+      if (session && deps.sessions.close(session)) {
         try {
-          loopWrite(ctx.database.sqlite, () =>
-            setLastSeen(ctx.database.sqlite, session!.gatewayId, ctx.now()),
-          );
+          this.markSeen(session.gatewayId, deps.now());
         } catch {
           // the database may already be closed during shutdown
         }
-        ctx.bus.emit('gateway', { gatewayId: session.gatewayId, online: false });
+        deps.bus.emit('gateway', { gatewayId: session.gatewayId, online: false });
       }
     });
     ws.on('error', () => ws.terminate());
   }
 
-  private onMessage(ctx: FleetContext, s: Session, msg: ReturnType<typeof gatewayMessageSchema.parse>): void {
+  /** The first message must answer the challenge: a session, or a refusal that says why. */
+  private authenticate(ws: WebSocket, nonce: string, msg: GatewayMessage): Session | null {
+    const { deps } = this;
+    if (msg.type !== 'auth') {
+      this.refuse(
+        ws,
+        'protocol',
+        'answer the challenge with an auth message first',
+        CLOSE_CODES.protocolError,
+      );
+      return null;
+    }
+    if (msg.nonce !== nonce) {
+      this.refuse(ws, 'bad-nonce', 'the nonce is not the one this server sent', CLOSE_CODES.authFailed);
+      return null;
+    }
+    const gw = this.sql.gateway.get(msg.gatewayId) as
+      | { id: string; num: number; status: 'active' | 'revoked'; publicKey: string }
+      | undefined;
+    if (!gw) {
+      this.refuse(
+        ws,
+        'unknown-gateway',
+        'this gateway is not enrolled here; enrol it with a claim token',
+        CLOSE_CODES.authFailed,
+      );
+      return null;
+    }
+    if (gw.status === 'revoked') {
+      this.refuse(
+        ws,
+        'revoked',
+        'this gateway was revoked by an operator; re-enrol it with a new claim token',
+        CLOSE_CODES.revoked,
+      );
+      return null;
+    }
+    if (!verifySessionProof(msg.gatewayId, nonce, msg.signature, gw.publicKey)) {
+      this.refuse(
+        ws,
+        'bad-signature',
+        'the challenge signature does not verify with the enrolled key',
+        CLOSE_CODES.authFailed,
+      );
+      return null;
+    }
+    const now = deps.now();
+    const session: Session = {
+      ws,
+      gatewayId: gw.id,
+      gatewayNum: gw.num,
+      sessionId: newNonce().slice(0, 22),
+      lastMessageAt: Date.now(),
+      lastSeenWrittenAt: now,
+    };
+    const old = deps.sessions.open(session);
+    if (old) old.ws.close(CLOSE_CODES.replaced, 'replaced by a newer session');
+    this.markSeen(gw.id, now);
+    this.send(ws, {
+      type: 'session',
+      accepted: true,
+      sessionId: session.sessionId,
+      serverSignature: signServerProof(gw.id, msg.clientNonce, deps.serverKey),
+      heartbeatS: this.heartbeatS,
+    });
+    deps.bus.emit('gateway', { gatewayId: gw.id, online: true });
+    return session;
+  }
+
+  private onMessage(s: Session, msg: GatewayMessage): void {
     switch (msg.type) {
       case 'hello':
-        this.onHello(ctx, s, msg);
+        this.onHello(s, msg);
         return;
       case 'apply':
-        this.onApply(ctx, s, msg);
+        this.onApply(s, msg);
         return;
       case 'telemetry':
-        this.onTelemetry(ctx, s, telemetryOfParsed(msg));
+        this.onTelemetry(s, telemetryOfParsed(msg));
         return;
       case 'ping':
         this.send(s.ws, { type: 'pong', t: msg.t });
@@ -323,11 +312,11 @@ export class GatewayHub {
   }
 
   /** Reconcile: store what the gateway runs, answer with what it should run and the acks held. */
-  private onHello(ctx: FleetContext, s: Session, msg: HelloMessage): void {
-    const now = ctx.now();
-    const sql = this.sql!;
-    loopWrite(ctx.database.sqlite, () =>
-      sql.hello.run(
+  private onHello(s: Session, msg: HelloMessage): void {
+    const { deps } = this;
+    const now = deps.now();
+    loopWrite(deps.sqlite, () =>
+      this.sql.hello.run(
         msg.running?.version ?? null,
         msg.running?.hash ?? null,
         msg.bootEpoch,
@@ -336,40 +325,41 @@ export class GatewayHub {
         s.gatewayId,
       ),
     );
-    const gw = sql.desired.get(s.gatewayId) as { desired: number | null } | undefined;
-    const doc = gw?.desired ? getConfigDocument(ctx.db, gw.desired) : null;
+    const gw = this.sql.desired.get(s.gatewayId) as { desired: number | null } | undefined;
+    const doc = gw?.desired ? deps.configDocument(gw.desired) : null;
     this.send(s.ws, { type: 'desired', document: doc });
-    this.send(s.ws, { type: 'ack', acks: ctx.telemetry.watermarks(s.gatewayNum) });
+    this.send(s.ws, { type: 'ack', acks: deps.telemetry.watermarks(s.gatewayNum) });
     if (doc) {
       const runsIt = msg.running?.version === doc.version && msg.running.hash === doc.hash;
       // A gateway that applied while its report was lost (outage) counts as applied now.
-      ctx.rollouts.report(s.gatewayId, doc.version, runsIt ? 'applied' : 'delivered');
+      deps.reportApply(s.gatewayId, doc.version, runsIt ? 'applied' : 'delivered');
     }
   }
 
-  private onApply(ctx: FleetContext, s: Session, msg: ApplyMessage): void {
+  private onApply(s: Session, msg: ApplyMessage): void {
+    const { deps } = this;
     const applied = msg.state === 'applied';
-    loopWrite(ctx.database.sqlite, () =>
-      this.sql!.apply.run({
+    loopWrite(deps.sqlite, () =>
+      this.sql.apply.run({
         state: msg.state,
-        now: ctx.now(),
+        now: deps.now(),
         version: applied ? msg.version : null,
         hash: applied ? msg.hash : null,
         id: s.gatewayId,
       }),
     );
     const state = msg.state === 'staged' || msg.state === 'trial' ? 'delivered' : msg.state;
-    ctx.rollouts.report(s.gatewayId, msg.version, state, msg.errors);
-    ctx.bus.emit('apply', { gatewayId: s.gatewayId, version: msg.version, state: msg.state });
+    deps.reportApply(s.gatewayId, msg.version, state, msg.errors);
+    deps.bus.emit('apply', { gatewayId: s.gatewayId, version: msg.version, state: msg.state });
   }
 
-  private onTelemetry(ctx: FleetContext, s: Session, msg: TelemetryIn): void {
+  private onTelemetry(s: Session, msg: TelemetryIn): void {
     // The last-seen time is written with the batch, at most once a minute per session.
-    const now = ctx.now();
+    const now = this.deps.now();
     const markSeen = now - s.lastSeenWrittenAt > 60_000;
     if (markSeen) s.lastSeenWrittenAt = now;
-    ctx
-      .ingestTelemetry({ num: s.gatewayNum, id: s.gatewayId }, msg, markSeen)
+    this.deps.telemetry
+      .ingest({ num: s.gatewayNum, id: s.gatewayId }, msg, markSeen)
       .then((ack) => {
         this.corkUntilNextTick(s.ws);
         this.send(s.ws, {
@@ -380,7 +370,7 @@ export class GatewayHub {
       })
       // Not acked (or failed after the ack): a gateway keeps unacked records in its journal and
       // sends them again.
-      .catch((err: unknown) => this.messageFailed(ctx, s, 'telemetry', err));
+      .catch((err: unknown) => this.messageFailed(s, 'telemetry', err));
   }
 
   /**
@@ -395,8 +385,8 @@ export class GatewayHub {
   }
 
   /** Logs a message the server could not process and tells the gateway to resend it later. */
-  private messageFailed(ctx: FleetContext, s: Session, type: string, err: unknown): void {
-    ctx.log.error('gateway message failed', { gatewayId: s.gatewayId, type, error: String(err) });
+  private messageFailed(s: Session, type: string, err: unknown): void {
+    this.deps.log.error('gateway message failed', { gatewayId: s.gatewayId, type, error: String(err) });
     if (s.ws.readyState !== WebSocket.OPEN) return;
     this.send(s.ws, {
       type: 'error',

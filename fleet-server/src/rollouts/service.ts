@@ -7,9 +7,8 @@ import type { Database, Statement } from 'better-sqlite3';
 import { and, desc, eq, inArray } from 'drizzle-orm';
 import { writeAudit } from '../audit/index.ts';
 import { getConfigDocument } from '../configs/index.ts';
-import { type FleetDb, writeTx } from '../db/index.ts';
-import { rolloutStages, rollouts, rolloutTargets } from '../db/schema.ts';
-import { requireGroup, targetGatewayIds } from '../devices/devices.ts';
+import { type FleetDb, schema, writeTx } from '../db/index.ts';
+import { requireGroup, targetGatewayIds } from '../devices/index.ts';
 import { BadRequestError, ConflictError, NotFoundError } from '../errors.ts';
 import {
   assignStages,
@@ -19,8 +18,16 @@ import {
   type RolloutPlanState,
   type RolloutRunState,
   startRollout,
-  type TargetState,
 } from './plan.ts';
+import {
+  listRolloutIds,
+  type RolloutTargetRow,
+  type RolloutView,
+  rolloutTargetRows,
+  rolloutView,
+} from './views.ts';
+
+const { rolloutStages, rollouts, rolloutTargets } = schema;
 
 export interface RolloutDeps {
   /** The connection under `db`, for prepared statements. */
@@ -273,78 +280,18 @@ export class RolloutService {
     }
   }
 
-  get(id: string) {
-    const r = this.db.select().from(rollouts).where(eq(rollouts.id, id)).get();
-    if (!r) throw new NotFoundError('rollout', id);
-    const stages = this.db
-      .select()
-      .from(rolloutStages)
-      .where(eq(rolloutStages.rolloutId, id))
-      .orderBy(rolloutStages.stageIndex)
-      .all();
-    const targets = this.db
-      .select({ stage: rolloutTargets.stageIndex, state: rolloutTargets.state })
-      .from(rolloutTargets)
-      .where(eq(rolloutTargets.rolloutId, id))
-      .all();
-    const count = (stage: number | null) => {
-      const c: Record<TargetState, number> = {
-        pending: 0,
-        delivered: 0,
-        applied: 0,
-        failed: 0,
-        rolledBack: 0,
-      };
-      for (const t of targets) if (stage === null || t.stage === stage) c[t.state]++;
-      return c;
-    };
-    return {
-      id: r.id,
-      configVersion: r.configVersion,
-      target: { kind: r.targetKind, value: r.targetValue },
-      state: r.state,
-      currentStage: r.currentStage,
-      maxFailureShare: r.maxFailureShare,
-      stopReason: r.stopReason,
-      createdAt: r.createdAt,
-      createdBy: r.createdBy,
-      updatedAt: r.updatedAt,
-      counts: count(null),
-      stages: stages.map((s) => ({
-        index: s.stageIndex,
-        percent: s.percent,
-        state: s.state,
-        startedAt: s.startedAt,
-        finishedAt: s.finishedAt,
-        counts: count(s.stageIndex),
-      })),
-    };
+  /** One rollout with its stages and how many targets are in each state. */
+  get(id: string): RolloutView {
+    return rolloutView(this.db, id);
   }
 
-  list(limit = 50) {
-    return this.db
-      .select({ id: rollouts.id })
-      .from(rollouts)
-      .orderBy(desc(rollouts.createdAt))
-      .limit(limit)
-      .all()
-      .map((r) => this.get(r.id));
+  list(limit = 50): RolloutView[] {
+    return listRolloutIds(this.db, limit).map((id) => rolloutView(this.db, id));
   }
 
-  targets(id: string) {
+  targets(id: string): RolloutTargetRow[] {
     this.load(id);
-    return this.db
-      .select({
-        gatewayId: rolloutTargets.gatewayId,
-        stage: rolloutTargets.stageIndex,
-        state: rolloutTargets.state,
-        errors: rolloutTargets.errors,
-        updatedAt: rolloutTargets.updatedAt,
-      })
-      .from(rolloutTargets)
-      .where(eq(rolloutTargets.rolloutId, id))
-      .orderBy(rolloutTargets.stageIndex, rolloutTargets.gatewayId)
-      .all();
+    return rolloutTargetRows(this.db, id);
   }
 
   private load(id: string): Cached {

@@ -1,10 +1,7 @@
 // Telemetry bodies checked and decoded into columns (columns.ts). The signature (SHA-256 of the
 // body, Ed25519) is checked before a byte of the body is parsed (checkBodySignature; the route
 // then refuses a revoked or rate-limited gateway before it pays for the parse).
-//
-// (A worker thread that did this decoding was tried and measured, 2026-12-02: on the 2-core bench
-// beside the writer thread it gave an HTTP ingest ratio of 0.475 against 0.50-0.56 without it
-// (medians of 3 rounds), and each thread costs ~0.2 s of CPU to load.)
+// Decoding stays on the event loop: a decoding thread was measured slower (docs/benchmarks.md).
 import type { KeyObject } from 'node:crypto';
 import { publicKeyFromBase64url, verifyGatewayRequest } from '@brana/protocol';
 import { type BodyShape, type DecodedTelemetry, decodeTelemetryValue } from './columns.ts';

@@ -6,7 +6,6 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openFleetDatabase } from '../db/index.ts';
 import { TelemetryStore } from './ingest.ts';
-import { channelSeries, energyPerSite, listEvents } from './queries.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'brana-ingest-'));
 const store = openFleetDatabase(join(dir, 'fleet.db'));
@@ -351,103 +350,5 @@ describe('TelemetryStore and other connections', () => {
     expect(Date.now() - started).toBeGreaterThan(50); // it did wait for the lock
     expect(telemetry.ingest(g, { readings: [reading(1, 2)], events: [] }).stored).toBe(1);
     await new Promise((r) => holder.once('exit', r));
-  });
-});
-
-describe('queries', () => {
-  const now = Date.UTC(2026, 0, 5, 0, 0, 0);
-  const gw = 'gw_querytest01';
-  store.sqlite
-    .prepare("INSERT INTO sites (id, name, kind, created_at) VALUES ('site_q', 'School', 'building', 0)")
-    .run();
-  store.sqlite
-    .prepare(
-      "INSERT INTO gateways (id, num, name, site_id, public_key, status, enrolled_at) VALUES (?, 1, 'q', 'site_q', 'k', 'active', 0)",
-    )
-    .run(gw);
-  // A kWh counter rising 1 kWh per minute for 3 hours, plus resent duplicates.
-  const rs: ReadingRecord[] = [];
-  for (let i = 0; i < 180; i++) rs.push(reading(1, i + 1, now + i * 60_000, 1000 + i));
-  telemetry.ingest(1, { readings: rs, events: [] });
-  telemetry.ingest(1, { readings: rs.slice(0, 50), events: [] });
-  telemetry.ingest(1, {
-    readings: [],
-    events: [
-      {
-        bootEpoch: 1,
-        seq: 181,
-        ts: now + 5,
-        kind: 'preemption.asserted',
-        severity: 'info',
-        data: { approach: 2 },
-      },
-      { bootEpoch: 1, seq: 182, ts: now + 6, kind: 'preemptionx', severity: 'info', data: {} },
-      { bootEpoch: 1, seq: 183, ts: now + 7, kind: 'fault', severity: 'critical', data: {} },
-    ],
-  });
-
-  it('computes energy per quarter-hour and hour from the counter', () => {
-    const q = energyPerSite(store.sqlite, { interval: '15m', from: now, to: now + 3 * 3600_000 });
-    expect(q).toHaveLength(12);
-    expect(q[0]).toStrictEqual({ siteId: 'site_q', start: now, energyKWh: 14 }); // first bucket: last - first
-    expect(q.slice(1).every((r) => r.energyKWh === 15)).toBe(true);
-    const h = energyPerSite(store.sqlite, {
-      siteId: 'site_q',
-      interval: '1h',
-      from: now + 3600_000,
-      to: now + 3 * 3600_000,
-    });
-    expect(h.map((r) => r.energyKWh)).toStrictEqual([60, 60]);
-  });
-
-  it('downsamples a channel: raw when it fits, buckets otherwise', () => {
-    const raw = channelSeries(store.sqlite, {
-      gatewayId: gw,
-      channel: 'meter.energyImportKWh',
-      from: now,
-      to: now + 3600_000,
-      maxPoints: 100,
-    });
-    expect(raw?.source).toBe('raw');
-    expect(raw?.points).toHaveLength(60);
-    const ds = channelSeries(store.sqlite, {
-      gatewayId: gw,
-      channel: 'meter.energyImportKWh',
-      from: now,
-      to: now + 3 * 3600_000,
-      maxPoints: 12,
-    });
-    expect(ds?.source).toBe('rollup-900');
-    expect(ds?.points).toHaveLength(12);
-    expect(ds?.points[0]).toMatchObject({ t: now, min: 1000, max: 1014, count: 15 });
-    const fine = channelSeries(store.sqlite, {
-      gatewayId: gw,
-      channel: 'meter.energyImportKWh',
-      from: now,
-      to: now + 3600_000,
-      maxPoints: 10,
-    });
-    expect(fine?.source).toBe('raw');
-    expect(fine?.points).toHaveLength(10);
-    expect(
-      channelSeries(store.sqlite, { gatewayId: gw, channel: 'nope', from: 0, to: 1, maxPoints: 1 }),
-    ).toBeNull();
-  });
-
-  it('filters events by kind prefix, site and time', () => {
-    const all = listEvents(store.sqlite, { from: now, to: now + 10, limit: 100 });
-    expect(all.map((e) => e.kind)).toStrictEqual(['fault', 'preemptionx', 'preemption.asserted']);
-    const pre = listEvents(store.sqlite, {
-      kind: 'preemption',
-      siteId: 'site_q',
-      from: now,
-      to: now + 10,
-      limit: 100,
-    });
-    expect(pre).toHaveLength(1);
-    expect(pre[0]).toMatchObject({ gatewayId: gw, siteId: 'site_q', data: { approach: 2 } });
-    expect(listEvents(store.sqlite, { siteId: 'other', from: now, to: now + 10, limit: 100 })).toHaveLength(
-      0,
-    );
   });
 });

@@ -2,13 +2,12 @@
 // on that key turn at-least-once sending into exactly-once storage. The ack names, per boot epoch,
 // the highest seq below which nothing is missing.
 //
-// Why it is shaped like this (README "Telemetry" has the figures): a reading costs the server
+// Why it is shaped like this (docs/benchmarks.md has the figures): a reading costs the server
 // about what one raw prepared insert costs only when the per-row work is a few array writes. So a
 // batch is checked for readings already stored with one range query per boot epoch instead of one
 // INSERT OR IGNORE per row, the new rows go in through multi-row INSERT statements, and the
 // rollups are added up in memory and upserted once per commit (one row per channel and bucket for
 // every batch of a group commit together), not once per batch.
-
 import type {
   AckEntry,
   EventRecordInput,
@@ -18,9 +17,8 @@ import type {
 } from '@brana/protocol';
 import type Database from 'better-sqlite3';
 import { asColumns, type ReadingColumns } from './columns.ts';
-
-/** Rollup resolutions in seconds: the 15-minute metering interval, the hour and the day. */
-export const ROLLUP_BUCKETS_S = [900, 3600, 86400] as const;
+import { addToQuarter, mergeQuarters, type Quarters, RollupWriter } from './rollups.ts';
+import { type EpochSpan, SequenceIndex } from './sequences.ts';
 
 /** Records per group commit at most (a batch larger than this still goes in whole, alone). */
 const GROUP_MAX_RECORDS = 4000;
@@ -28,39 +26,6 @@ const GROUP_MAX_RECORDS = 4000;
 /** Rows per multi-row INSERT: 7 parameters each, far below SQLite's 32,766 bound variables. */
 const INSERT_CHUNK = 100;
 const READING_COLUMNS = 7;
-
-interface Rollup {
-  channelId: number;
-  bucketS: number;
-  bucketStart: number;
-  count: number;
-  sum: number;
-  min: number;
-  max: number;
-  firstTs: number;
-  first: number;
-  lastTs: number;
-  last: number;
-}
-
-/** Folds `part` (which arrived later) into `agg`; on equal times the later arrival is last, the earlier first. */
-function mergeRollup(agg: Rollup, part: Rollup): void {
-  agg.count += part.count;
-  agg.sum += part.sum;
-  if (part.min < agg.min) agg.min = part.min;
-  if (part.max > agg.max) agg.max = part.max;
-  if (part.firstTs < agg.firstTs) {
-    agg.firstTs = part.firstTs;
-    agg.first = part.first;
-  }
-  if (part.lastTs >= agg.lastTs) {
-    agg.lastTs = part.lastTs;
-    agg.last = part.last;
-  }
-}
-
-/** Quarter-hour aggregates of one commit, keyed by channelId * 1e8 + quarter index. */
-type Quarters = Map<number, Rollup>;
 
 export interface IngestBatch {
   /** As records or as the decoder's columns (columns.ts); records are turned into columns first. */
@@ -96,20 +61,6 @@ interface GroupJob {
 
 type GroupOutcome = { ok: true; ack: TelemetryAck } | { ok: false; error: unknown };
 
-/** What one batch holds for one boot epoch. */
-interface EpochSpan {
-  min: number;
-  max: number;
-  readings: number;
-  /** Reading seqs strictly rising within the batch (then no reading repeats inside it). */
-  rising: boolean;
-  lastReadingSeq: number;
-  /** Every seq of the batch in this epoch (readings and events), for the ack walk. */
-  seqs: number[];
-  /** Seqs of readings stored before this batch (or earlier in it), when any may be. */
-  stored: Set<number> | null;
-}
-
 interface ChannelRow {
   id: number;
   unit: string | null;
@@ -120,16 +71,11 @@ export class TelemetryStore {
   private readonly sqlite: Database.Database;
   private readonly insertReadings = new Map<number, Database.Statement>();
   private readonly insertEvent: Database.Statement;
-  private readonly upsertRollup: Database.Statement;
+  private readonly rollups: RollupWriter;
+  private readonly sequences: SequenceIndex;
   private readonly insertChannel: Database.Statement;
   private readonly selectChannel: Database.Statement;
   private readonly updateChannelMeta: Database.Statement;
-  private readonly selectWatermark: Database.Statement;
-  private readonly upsertWatermark: Database.Statement;
-  private readonly storedAt: Database.Statement;
-  private readonly readingSeqsBetween: Database.Statement;
-  private readonly readingAt: Database.Statement;
-  private readonly selectWatermarks: Database.Statement;
   private readonly channelCache = new Map<number, Map<string, ChannelRow>>();
   private readonly ingestTx: Database.Transaction<
     (gatewayNum: number, batch: ColumnBatch, now: number) => TelemetryAck
@@ -141,7 +87,7 @@ export class TelemetryStore {
 
   /**
    * `beforeTransaction` runs before each transaction this store begins (the writer thread waits
-   * there while the event loop writes; see db/write-gate.ts).
+   * there while the event loop writes; see write-gate/write-gate.ts).
    */
   constructor(
     sqlite: Database.Database,
@@ -151,19 +97,7 @@ export class TelemetryStore {
     this.insertEvent = sqlite.prepare(
       'INSERT OR IGNORE INTO events (gateway_num, boot_epoch, seq, ts, kind, severity, data) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
-    // In an UPDATE every SET expression sees the old row, so first/last compare against old times.
-    this.upsertRollup = sqlite.prepare(`
-      INSERT INTO rollups (channel_id, bucket_s, bucket_start, count, sum, min, max, first_ts, first, last_ts, last)
-      VALUES (@channelId, @bucketS, @bucketStart, @count, @sum, @min, @max, @firstTs, @first, @lastTs, @last)
-      ON CONFLICT (channel_id, bucket_s, bucket_start) DO UPDATE SET
-        count = count + excluded.count,
-        sum = sum + excluded.sum,
-        min = min(min, excluded.min),
-        max = max(max, excluded.max),
-        first_ts = CASE WHEN excluded.first_ts < first_ts THEN excluded.first_ts ELSE first_ts END,
-        first = CASE WHEN excluded.first_ts < first_ts THEN excluded.first ELSE first END,
-        last_ts = CASE WHEN excluded.last_ts >= last_ts THEN excluded.last_ts ELSE last_ts END,
-        last = CASE WHEN excluded.last_ts >= last_ts THEN excluded.last ELSE last END`);
+    this.rollups = new RollupWriter(sqlite);
     this.insertChannel = sqlite.prepare(
       'INSERT OR IGNORE INTO channels (gateway_num, key, unit, kind) VALUES (?, ?, ?, ?)',
     );
@@ -171,32 +105,11 @@ export class TelemetryStore {
       'SELECT id, unit, kind FROM channels WHERE gateway_num = ? AND key = ?',
     );
     this.updateChannelMeta = sqlite.prepare('UPDATE channels SET unit = ?, kind = ? WHERE id = ?');
-    this.selectWatermark = sqlite
-      .prepare('SELECT seq FROM ingest_watermarks WHERE gateway_num = ? AND boot_epoch = ?')
-      .pluck();
-    this.upsertWatermark = sqlite.prepare(`
-      INSERT INTO ingest_watermarks (gateway_num, boot_epoch, seq, updated_at) VALUES (?, ?, ?, ?)
-      ON CONFLICT (gateway_num, boot_epoch) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at`);
-    this.storedAt = sqlite
-      .prepare(`
-      SELECT 1 FROM readings WHERE gateway_num = ? AND boot_epoch = ? AND seq = ?
-      UNION ALL
-      SELECT 1 FROM events WHERE gateway_num = ? AND boot_epoch = ? AND seq = ?
-      LIMIT 1`)
-      .pluck();
-    this.readingSeqsBetween = sqlite
-      .prepare('SELECT seq FROM readings WHERE gateway_num = ? AND boot_epoch = ? AND seq BETWEEN ? AND ?')
-      .pluck();
-    this.readingAt = sqlite
-      .prepare('SELECT 1 FROM readings WHERE gateway_num = ? AND boot_epoch = ? AND seq = ?')
-      .pluck();
-    this.selectWatermarks = sqlite.prepare(
-      'SELECT boot_epoch AS bootEpoch, seq FROM ingest_watermarks WHERE gateway_num = ? ORDER BY boot_epoch',
-    );
+    this.sequences = new SequenceIndex(sqlite);
     this.ingestTx = sqlite.transaction((g: number, b: ColumnBatch, now: number) => {
       const quarters: Quarters = new Map();
       const ack = this.ingestInTx(g, b, now, quarters);
-      this.writeRollups(quarters);
+      this.rollups.write(quarters);
       return ack;
     });
     // A group first runs as one plain transaction. Only when one of its batches throws does it
@@ -206,7 +119,7 @@ export class TelemetryStore {
     this.groupTx = sqlite.transaction((jobs: readonly GroupJob[]) => {
       const quarters: Quarters = new Map();
       const acks = jobs.map((j) => this.ingestInTx(j.gatewayNum, j.batch, j.now, quarters));
-      this.writeRollups(quarters);
+      this.rollups.write(quarters);
       return acks;
     });
     const jobTx = sqlite.transaction((g: number, b: ColumnBatch, now: number, q: Quarters) =>
@@ -228,7 +141,7 @@ export class TelemetryStore {
         }
       });
       // If this throws, the whole group rolls back and every batch of it is rejected.
-      this.writeRollups(quarters);
+      this.rollups.write(quarters);
       return outcomes;
     });
   }
@@ -319,7 +232,7 @@ export class TelemetryStore {
 
   /** Every watermark held for a gateway (sent after hello so a gateway can trim after an outage). */
   watermarks(gatewayNum: number): AckEntry[] {
-    return this.selectWatermarks.all(gatewayNum) as AckEntry[];
+    return this.sequences.watermarks(gatewayNum);
   }
 
   private channelsOf(gatewayNum: number): Map<string, ChannelRow> {
@@ -368,61 +281,8 @@ export class TelemetryStore {
     if (changes !== rows) throw new Error(`inserted ${changes} of ${rows} new readings`);
   }
 
-  /** The boot epochs of a batch, with which of its readings may be stored already. */
-  private spans(gatewayNum: number, batch: ColumnBatch): Map<number, EpochSpan> {
-    const spans = new Map<number, EpochSpan>();
-    const spanOf = (bootEpoch: number, seq: number): EpochSpan => {
-      let s = spans.get(bootEpoch);
-      if (!s) {
-        s = { min: seq, max: seq, readings: 0, rising: true, lastReadingSeq: 0, seqs: [], stored: null };
-        spans.set(bootEpoch, s);
-      }
-      return s;
-    };
-    let span: EpochSpan | undefined;
-    let spanEpoch = -1;
-    const { count, numbers } = batch.readings;
-    for (let i = 0; i < count; i++) {
-      const bootEpoch = numbers[i * 4]!;
-      const seq = numbers[i * 4 + 1]!;
-      if (bootEpoch !== spanEpoch) {
-        span = spanOf(bootEpoch, seq);
-        spanEpoch = bootEpoch;
-      }
-      const s = span!;
-      if (seq < s.min) s.min = seq;
-      if (seq > s.max) s.max = seq;
-      if (seq <= s.lastReadingSeq) s.rising = false;
-      s.lastReadingSeq = seq;
-      s.readings++;
-      s.seqs.push(seq);
-    }
-    for (const e of batch.events) {
-      const s = spanOf(e.bootEpoch, e.seq);
-      s.seqs.push(e.seq);
-    }
-    for (const [bootEpoch, s] of spans) {
-      if (s.readings === 0) continue;
-      let stored: number[];
-      // One range read on the (gateway, epoch, seq) index when the batch's seqs are dense (a fresh
-      // batch finds nothing there); a point look-up per reading when they are scattered.
-      if (s.max - s.min < 2 * s.readings + 64) {
-        stored = this.readingSeqsBetween.all(gatewayNum, bootEpoch, s.min, s.max) as number[];
-      } else {
-        stored = [];
-        for (let i = 0; i < count; i++) {
-          const seq = numbers[i * 4 + 1]!;
-          if (numbers[i * 4] === bootEpoch && this.readingAt.get(gatewayNum, bootEpoch, seq) !== undefined)
-            stored.push(seq);
-        }
-      }
-      if (stored.length > 0 || !s.rising) s.stored = new Set(stored);
-    }
-    return spans;
-  }
-
   private ingestInTx(gatewayNum: number, batch: ColumnBatch, now: number, quarters: Quarters): TelemetryAck {
-    const spans = this.spans(gatewayNum, batch);
+    const spans = this.sequences.spans(gatewayNum, batch.readings, batch.events);
     const perGateway = this.channelsOf(gatewayNum);
     const { count, numbers, quality: qualities, channel, channels } = batch.readings;
     // Each channel entry is resolved to its id once per batch; entries that share a key (a
@@ -473,37 +333,7 @@ export class TelemetryStore {
       stored++;
       // Only newly stored, usable values enter the rollups, so a resent batch never counts twice.
       if (value === null || quality === 2) continue;
-      const idx = Math.floor(ts / 900_000);
-      const key = channelId * 1e8 + idx;
-      const agg = quarters.get(key);
-      if (!agg) {
-        quarters.set(key, {
-          channelId,
-          bucketS: 900,
-          bucketStart: idx * 900_000,
-          count: 1,
-          sum: value,
-          min: value,
-          max: value,
-          firstTs: ts,
-          first: value,
-          lastTs: ts,
-          last: value,
-        });
-      } else {
-        agg.count++;
-        agg.sum += value;
-        if (value < agg.min) agg.min = value;
-        if (value > agg.max) agg.max = value;
-        if (ts < agg.firstTs) {
-          agg.firstTs = ts;
-          agg.first = value;
-        }
-        if (ts >= agg.lastTs) {
-          agg.lastTs = ts;
-          agg.last = value;
-        }
-      }
+      addToQuarter(quarters, channelId, ts, value);
     }
     if (n > 0) {
       params.length = n * READING_COLUMNS;
@@ -523,55 +353,8 @@ export class TelemetryStore {
       stored += res.changes;
     }
 
-    const acks: AckEntry[] = [];
-    for (const [bootEpoch, s] of spans) {
-      const before = (this.selectWatermark.get(gatewayNum, bootEpoch) as number | undefined) ?? 0;
-      const seqs = s.seqs;
-      if (!s.rising || s.readings !== seqs.length) seqs.sort((a, b) => a - b);
-      let seq = before;
-      let i = 0;
-      // Walk up from the watermark: through this batch, then through rows stored earlier
-      // (records that arrived before a gap was filled), until the first missing seq.
-      for (;;) {
-        while (i < seqs.length && seqs[i]! <= seq) i++;
-        if (i < seqs.length && seqs[i] === seq + 1) seq++;
-        else if (
-          this.storedAt.get(gatewayNum, bootEpoch, seq + 1, gatewayNum, bootEpoch, seq + 1) !== undefined
-        )
-          seq++;
-        else break;
-      }
-      if (seq !== before || before === 0) this.upsertWatermark.run(gatewayNum, bootEpoch, seq, now);
-      acks.push({ bootEpoch, seq });
-    }
-    acks.sort((a, b) => a.bootEpoch - b.bootEpoch);
+    const acks = this.sequences.acks(gatewayNum, spans, now);
     const total = count + batch.events.length;
     return { acks, stored, duplicates: total - stored };
-  }
-
-  /** Upserts quarter-hours and the hours and days merged from them. */
-  private writeRollups(quarters: Quarters): void {
-    if (quarters.size === 0) return;
-    const coarser = new Map<string, Rollup>();
-    for (const q of quarters.values()) {
-      this.upsertRollup.run(q);
-      for (const bucketS of ROLLUP_BUCKETS_S) {
-        if (bucketS === 900) continue;
-        const bucketStart = Math.floor(q.bucketStart / (bucketS * 1000)) * bucketS * 1000;
-        const key = `${q.channelId}:${bucketS}:${bucketStart}`;
-        const agg = coarser.get(key);
-        if (!agg) coarser.set(key, { ...q, bucketS, bucketStart });
-        else mergeRollup(agg, q);
-      }
-    }
-    for (const agg of coarser.values()) this.upsertRollup.run(agg);
-  }
-}
-
-function mergeQuarters(into: Quarters, part: Quarters): void {
-  for (const [key, q] of part) {
-    const agg = into.get(key);
-    if (!agg) into.set(key, q);
-    else mergeRollup(agg, q);
   }
 }

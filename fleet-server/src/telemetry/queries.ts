@@ -1,7 +1,7 @@
-// Telemetry queries: one channel's readings with downsampling, energy per site per interval
-// (15 min, 1 h, 1 day) from the rollups, and the event log filtered by site, kind and time.
+// Telemetry queries: one channel's readings with downsampling, a gateway's channels, and each
+// channel's latest value.
 import type Database from 'better-sqlite3';
-import { ROLLUP_BUCKETS_S } from './ingest.ts';
+import { ROLLUP_BUCKETS_S } from './rollups.ts';
 
 export interface SeriesPoint {
   /** bucket start (or the reading time for raw points), Unix ms */
@@ -74,91 +74,6 @@ export function channelSeries(
   return { ...base, bucketMs, source: `rollup-${rollupS}` as SeriesResult['source'], points: rows };
 }
 
-export type EnergyInterval = '15m' | '1h' | '1d';
-export const INTERVAL_S: Record<EnergyInterval, number> = { '15m': 900, '1h': 3600, '1d': 86400 };
-
-export interface EnergyRow {
-  siteId: string;
-  /** Unix ms */
-  start: number;
-  energyKWh: number;
-}
-
-/**
- * Energy per site and interval from kWh counter channels: a bucket's energy is its last counter
- * value minus the last value of the channel's previous bucket (or its own first value when there
- * is none). A counter that went backwards (meter replaced or reset) counts only its rise inside
- * the bucket, never a negative amount.
- */
-export function energyPerSite(
-  sqlite: Database.Database,
-  q: { siteId?: string | undefined; interval: EnergyInterval; from: number; to: number },
-): EnergyRow[] {
-  const bucketS = INTERVAL_S[q.interval];
-  return sqlite
-    .prepare(
-      `WITH b AS (
-         SELECT g.site_id AS siteId, r.channel_id, r.bucket_start, r.first, r.last,
-                lag(r.last) OVER (PARTITION BY r.channel_id ORDER BY r.bucket_start) AS prev
-         FROM rollups r
-         JOIN channels c ON c.id = r.channel_id
-         JOIN gateways g ON g.num = c.gateway_num
-         WHERE r.bucket_s = @s AND c.unit = 'kWh' AND c.kind = 'counter' AND g.site_id IS NOT NULL
-           AND (@site IS NULL OR g.site_id = @site)
-           AND r.bucket_start >= @from - @s * 1000 AND r.bucket_start < @to
-       )
-       SELECT siteId, bucket_start AS start,
-              sum(max(0, CASE WHEN prev IS NULL OR last < prev THEN last - first ELSE last - prev END)) AS energyKWh
-       FROM b WHERE bucket_start >= @from
-       GROUP BY siteId, bucket_start ORDER BY siteId, bucket_start`,
-    )
-    .all({ s: bucketS, site: q.siteId ?? null, from: q.from, to: q.to }) as EnergyRow[];
-}
-
-export interface EventRow {
-  gatewayId: string;
-  siteId: string | null;
-  bootEpoch: number;
-  seq: number;
-  ts: number;
-  kind: string;
-  severity: 'info' | 'warning' | 'critical';
-  data: Record<string, unknown>;
-}
-
-/** `kind` matches itself and its dotted children: "preemption" finds "preemption.asserted". */
-export function listEvents(
-  sqlite: Database.Database,
-  q: {
-    siteId?: string | undefined;
-    gatewayId?: string | undefined;
-    kind?: string | undefined;
-    from: number;
-    to: number;
-    limit: number;
-  },
-): EventRow[] {
-  const rows = sqlite
-    .prepare(
-      `SELECT g.id AS gatewayId, g.site_id AS siteId, e.boot_epoch AS bootEpoch, e.seq, e.ts, e.kind, e.severity, e.data
-       FROM events e JOIN gateways g ON g.num = e.gateway_num
-       WHERE e.ts >= @from AND e.ts < @to
-         AND (@site IS NULL OR g.site_id = @site)
-         AND (@gw IS NULL OR g.id = @gw)
-         AND (@kind IS NULL OR e.kind = @kind OR substr(e.kind, 1, length(@kind) + 1) = @kind || '.')
-       ORDER BY e.ts DESC, e.id DESC LIMIT @limit`,
-    )
-    .all({
-      from: q.from,
-      to: q.to,
-      site: q.siteId ?? null,
-      gw: q.gatewayId ?? null,
-      kind: q.kind ?? null,
-      limit: q.limit,
-    }) as (Omit<EventRow, 'data'> & { data: string })[];
-  return rows.map((r) => ({ ...r, data: JSON.parse(r.data) as Record<string, unknown> }));
-}
-
 /** Channels a gateway has reported. */
 export function listChannels(sqlite: Database.Database, gatewayId: string) {
   return sqlite
@@ -167,4 +82,24 @@ export function listChannels(sqlite: Database.Database, gatewayId: string) {
        WHERE g.id = ? ORDER BY c.key`,
     )
     .all(gatewayId) as { channel: string; unit: string | null; kind: string | null }[];
+}
+
+export interface LatestValue {
+  channel: string;
+  unit: string | null;
+  kind: string | null;
+  ts: number | null;
+  value: number | null;
+  quality: number | null;
+}
+
+export function latestValues(sqlite: Database.Database, gatewayId: string): LatestValue[] {
+  return sqlite
+    .prepare(
+      `SELECT c.key AS channel, c.unit, c.kind, r.ts, r.value, r.quality
+       FROM channels c JOIN gateways g ON g.num = c.gateway_num
+       LEFT JOIN readings r ON r.rowid = (SELECT rowid FROM readings WHERE channel_id = c.id ORDER BY ts DESC LIMIT 1)
+       WHERE g.id = ? ORDER BY c.key`,
+    )
+    .all(gatewayId) as LatestValue[];
 }

@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import type { ReadingRecord } from '@brana/protocol';
 import { count } from 'drizzle-orm';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { type FleetDatabase, openFleetDatabase, writeTx } from '../db/index.ts';
-import { auditLog } from '../db/schema.ts';
+import { type FleetDatabase, openFleetDatabase, schema, writeTx } from '../db/index.ts';
 import { columnsFromRecords } from './columns.ts';
 import { TelemetryStore } from './ingest.ts';
 import { TelemetryWriter } from './writer.ts';
@@ -130,8 +129,8 @@ describe('TelemetryWriter', () => {
       // Reads first, then writes: deferred, this fails with SQLITE_BUSY_SNAPSHOT as soon as the
       // thread commits between the read and the write (next test).
       writeTx(db.db, (tx) => {
-        const before = tx.select({ n: count() }).from(auditLog).get()?.n ?? 0;
-        tx.insert(auditLog)
+        const before = tx.select({ n: count() }).from(schema.auditLog).get()?.n ?? 0;
+        tx.insert(schema.auditLog)
           .values({
             at: writes,
             actor: 'test',

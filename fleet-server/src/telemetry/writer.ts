@@ -1,14 +1,11 @@
-// The telemetry writer: exactly-once ingest (TelemetryStore) on a worker thread with
-// its own connection to the database file, so that the SQLite work of storing readings (about
-// half of what a batch costs the server) runs beside the event loop's HTTP and WebSocket work
-// instead of after it. WAL lets the event loop's connection read meanwhile; its own writes (and
-// its transactions, which begin IMMEDIATE for this reason) wait for the writer's lock through
-// busy_timeout, and that wait blocks the event loop: SQLite's busy handler polls with growing
-// sleeps, so a one-row update waited 16 ms (median; up to 38 ms) while the writer stored
-// 500-reading batches with 8 in flight, 43 ms with 64 (a reviewer's probe, 2026-12-02). So the one
-// write that comes with telemetry, a gateway's last-seen time, is made here on the writer thread
-// (`seen`), with the others of its turn in one transaction, and the event loop's other writes go
-// through the database's write gate (db/write-gate.ts): while one runs, this thread begins no
+// The telemetry writer: exactly-once ingest (TelemetryStore) on a worker thread with its own
+// connection to the database file, so that the SQLite work of storing readings (about half of what
+// a batch costs the server) runs beside the event loop's HTTP and WebSocket work instead of after
+// it. WAL lets the event loop's connection read meanwhile. Its own writes would wait for this
+// thread's lock in SQLite's busy handler, blocking the event loop for tens of ms (figures in
+// docs/benchmarks.md); so the one write that comes with telemetry, a gateway's last-seen time, is
+// made here (`seen`), with the others of its turn in one transaction, and the event loop's other
+// writes go through the write gate (write-gate/): while one runs, this thread begins no
 // transaction, so the event loop waits for one transaction at most.
 //
 // Batches reach the thread in the order they are given; those that queue up while it commits go
@@ -20,12 +17,12 @@
 import type { Worker } from 'node:worker_threads';
 import type { EventRecordInput, TelemetryAck } from '@brana/protocol';
 import type Database from 'better-sqlite3';
-import type { WriteGate } from '../db/write-gate.ts';
-import { setLastSeen } from '../devices/last-seen.ts';
 import { UnavailableError } from '../errors.ts';
-import { startTsWorker } from '../worker-thread.ts';
+import type { WriteGate } from '../write-gate/index.ts';
 import { asColumns, type ReadingColumns, transferList } from './columns.ts';
 import type { IngestBatch, TelemetryStore } from './ingest.ts';
+import { setLastSeen } from './last-seen.ts';
+import { startTsWorker } from './worker-thread.ts';
 
 export interface WriteRequest {
   id: number;
@@ -46,7 +43,7 @@ export interface WriterWorkerData {
   dbPath: string;
   /** SQLite's automatic checkpoints on the thread's connection: off while a checkpointer runs. */
   autoCheckpoint: boolean;
-  /** The database's write gate (db/write-gate.ts), shared with the event loop. */
+  /** The database's write gate (write-gate/), shared with the event loop. */
   gate?: SharedArrayBuffer;
 }
 
@@ -57,7 +54,7 @@ export interface TelemetryWriterOptions {
   thread?: boolean;
   /** Takes over when the thread cannot be kept running (or does not run). */
   fallback: TelemetryStore;
-  /** The database's write gate (db/write-gate.ts): the thread holds off while the event loop writes. */
+  /** The database's write gate (write-gate/): the thread holds off while the event loop writes. */
   gate?: WriteGate;
   /** The event loop's connection, where the fallback sets a gateway's last-seen time. */
   loopConnection: Database.Database;

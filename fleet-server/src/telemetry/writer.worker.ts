@@ -4,9 +4,9 @@
 // 'stop' it answers every batch it was given, then closes.
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { WriteGate } from '../db/write-gate.ts';
-import { setLastSeen } from '../devices/last-seen.ts';
+import { WriteGate } from '../write-gate/index.ts';
 import { TelemetryStore } from './ingest.ts';
+import { setLastSeen } from './last-seen.ts';
 import type { WriteReply, WriteRequest, WriterControl, WriterWorkerData } from './writer.ts';
 
 const { dbPath, autoCheckpoint, gate: gateBuffer } = (workerData as { data: WriterWorkerData }).data;
@@ -19,7 +19,7 @@ sqlite.pragma('foreign_keys = ON');
 sqlite.pragma('busy_timeout = 5000');
 const setAutoCheckpoint = (on: boolean) => sqlite.pragma(`wal_autocheckpoint = ${on ? 1000 : 0}`);
 setAutoCheckpoint(autoCheckpoint);
-// The event loop's writes go first: no transaction begins while one runs (db/write-gate.ts).
+// The event loop's writes go first: no transaction begins while one runs (write-gate/write-gate.ts).
 const store = new TelemetryStore(sqlite, gate ? { beforeTransaction: () => gate.waitClear() } : {});
 const open = new Set<Promise<void>>();
 
