@@ -106,6 +106,22 @@ function inject(id: string, name: string, repeatS: string, to: string): FlowNode
   };
 }
 
+/** A function node running `code` on each message, wired nowhere. */
+function fn(id: string, name: string, code: string): FlowNode {
+  return {
+    id,
+    type: 'function',
+    z: 'tab',
+    name,
+    func: code,
+    outputs: 1,
+    initialize: '',
+    finalize: '',
+    libs: [],
+    wires: [[]],
+  };
+}
+
 function config(flows: FlowNode[], nodeRed: Record<string, unknown> = {}) {
   return { name: 'Domov pro seniory', nodeRed: { editor: { port: 0 }, trialS: 1, ...nodeRed }, flows };
 }
@@ -208,18 +224,7 @@ describe('Node-RED on the gateway', { timeout: 120_000 }, () => {
     const failing: FlowNode[] = placed([
       ...helloFlow('nové'),
       inject('tick', 'každých 200 ms', '0.2', 'boom'),
-      {
-        id: 'boom',
-        type: 'function',
-        z: 'tab',
-        name: 'read meter 7',
-        func: "throw new Error('meter 7 does not answer');",
-        outputs: 1,
-        initialize: '',
-        finalize: '',
-        libs: [],
-        wires: [[]],
-      },
+      fn('boom', 'read meter 7', "throw new Error('meter 7 does not answer');"),
     ]);
     const reports = await apply(2, config(failing), 'rolledBack');
     expect(reports.map((r) => r.state)).toEqual(['staged', 'trial', 'rolledBack']);
@@ -350,5 +355,34 @@ describe('Node-RED on the gateway', { timeout: 120_000 }, () => {
       fix: expect.stringContaining('nodeRed.modules'),
     });
     expect(await hello()).toBe('echoed');
+  });
+
+  it('a chatty flow cannot flood the journal, and the flows keep running while the gateway is offline', async () => {
+    const flows: FlowNode[] = placed([
+      ...helloFlow('offline ok'),
+      inject('fast', 'every 10 ms', '0.01', 'chatty'),
+      fn('chatty', 'chatty', "node.warn('tick ' + Date.now()); return null;"),
+    ]);
+    const reports = await apply(6, config(flows));
+    expect(reports.map((r) => r.state)).toEqual(['staged', 'trial', 'applied']);
+    const droppedBefore = gw.nodeRed.status().log.droppedLines;
+    fleet.cut();
+    await until(() => gw.link?.stats().state !== 'online', 10_000, 'offline');
+    for (let i = 0; i < 5; i++) {
+      expect(await hello()).toBe('offline ok');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    // Hundreds of warnings a second, held to the warn/info bucket (burst 30, then 2 a minute).
+    await until(() => gw.nodeRed.status().log.droppedLines > droppedBefore + 200, 20_000, 'dropped lines');
+    fleet.resume();
+    await until(() => gw.link?.stats().state === 'online', 20_000, 'online again');
+    gw.journal.flush();
+    await new Promise((r) => setTimeout(r, 1500));
+    const fromChatty = eventsOf('node-red.log').filter(
+      (e) => (e.data as { node?: { name?: string } }).node?.name === 'chatty',
+    );
+    expect(fromChatty.length).toBeGreaterThan(0);
+    expect(fromChatty.length).toBeLessThanOrEqual(32);
+    expect(fromChatty[0]?.data).toMatchObject({ level: 'warn', node: { type: 'function', name: 'chatty' } });
   });
 });

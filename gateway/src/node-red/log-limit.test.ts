@@ -21,7 +21,8 @@ const lineArb: fc.Arbitrary<Line> = fc.record({
   gapMs: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 50 }), fc.integer({ min: 0, max: 120_000 })),
 });
 
-const isError = (l: NodeRedLogLevel) => l === 'fatal' || l === 'error';
+const classOf = (l: NodeRedLogLevel) =>
+  l === 'fatal' || l === 'error' ? 'errors' : l === 'warn' ? 'warnings' : 'info';
 
 /** Runs the lines through the limiter, taking summaries as the agent does (each line, then at the end). */
 function run(lines: Line[]) {
@@ -64,9 +65,9 @@ describe('Node-RED log limit', () => {
     fc.assert(
       fc.property(fc.array(lineArb, { maxLength: 300 }), (lines) => {
         const { admitted } = run(lines);
-        for (const errors of [true, false]) {
-          const xs = admitted.filter((a) => isError(a.level) === errors);
-          const perMin = DEFAULT_LOG_LIMIT.perMinute[errors ? 'errors' : 'chatter'];
+        for (const cls of ['errors', 'warnings', 'info'] as const) {
+          const xs = admitted.filter((a) => classOf(a.level) === cls);
+          const perMin = DEFAULT_LOG_LIMIT.perMinute[cls];
           for (let a = 0; a < xs.length; a++) {
             for (let b = a; b < xs.length; b++) {
               const windowMs = xs[b]!.at - xs[a]!.at;
@@ -80,26 +81,30 @@ describe('Node-RED log limit', () => {
     );
   });
 
-  it('property: chatter never takes the room of errors (the same errors are admitted with or without it)', () => {
+  it('property: no class takes the room of another (its lines fare the same with or without the others)', () => {
     fc.assert(
-      fc.property(fc.array(lineArb, { maxLength: 300 }), (lines) => {
-        // Keep time: a removed chatter line's gap moves to the next line.
-        const onlyErrors: Line[] = [];
-        let carry = 0;
-        const keptIndex: number[] = [];
-        lines.forEach((l, i) => {
-          if (isError(l.level)) {
-            onlyErrors.push({ ...l, gapMs: l.gapMs + carry });
-            keptIndex.push(i);
-            carry = 0;
-          } else carry += l.gapMs;
-        });
-        const withChatter = run(lines)
-          .admitted.filter((a) => isError(a.level))
-          .map((a) => a.i);
-        const without = run(onlyErrors).admitted.map((a) => keptIndex[a.i]);
-        expect(withChatter).toEqual(without);
-      }),
+      fc.property(
+        fc.array(lineArb, { maxLength: 300 }),
+        fc.constantFrom('errors', 'warnings', 'info'),
+        (lines, cls) => {
+          // Keep time: a removed line's gap moves to the next kept line.
+          const only: Line[] = [];
+          let carry = 0;
+          const keptIndex: number[] = [];
+          lines.forEach((l, i) => {
+            if (classOf(l.level) === cls) {
+              only.push({ ...l, gapMs: l.gapMs + carry });
+              keptIndex.push(i);
+              carry = 0;
+            } else carry += l.gapMs;
+          });
+          const withOthers = run(lines)
+            .admitted.filter((a) => classOf(a.level) === cls)
+            .map((a) => a.i);
+          const alone = run(only).admitted.map((a) => keptIndex[a.i]);
+          expect(withOthers).toEqual(alone);
+        },
+      ),
     );
   });
 

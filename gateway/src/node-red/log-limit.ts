@@ -1,11 +1,11 @@
 // Which Node-RED log lines become journal events, as a pure state machine. A flow that logs on
-// every message must not flood the journal (and through it the fleet): lines are admitted from two
-// token buckets, one for errors (fatal, error) and one for the rest (warn, info), so chatter never
-// uses up the room errors need. What is dropped is counted by level and by node and reported in
+// every message must not flood the journal (and through it the fleet): lines are admitted from one
+// token bucket per class, errors (fatal, error), warnings and info, so Node-RED's own start-up
+// lines never use up the room a flow's warnings need, nor warnings that of errors. What is dropped is counted by level and by node and reported in
 // one summary at most every summaryEveryMs.
 
 export type NodeRedLogLevel = 'fatal' | 'error' | 'warn' | 'info';
-type LevelClass = 'errors' | 'chatter';
+type LevelClass = 'errors' | 'warnings' | 'info';
 
 export interface LogLimitPolicy {
   /** Lines admitted in a burst, per class. */
@@ -19,10 +19,10 @@ export interface LogLimitPolicy {
 }
 
 // A gateway with a flow failing on every message: 30 error events at once, then 6 a minute
-// (~8,600 a day at most), plus a summary a minute. Chatter: 2 a minute.
+// (~8,600 a day at most), plus a summary a minute. Warnings 4 a minute, info 2 a minute.
 export const DEFAULT_LOG_LIMIT: LogLimitPolicy = {
   burst: 30,
-  perMinute: { errors: 6, chatter: 2 },
+  perMinute: { errors: 6, warnings: 4, info: 2 },
   summaryEveryMs: 60_000,
   topNodes: 5,
 };
@@ -54,7 +54,7 @@ const MAX_NODES_TRACKED = 200;
 
 export function initialLogLimit(nowMs: number, policy: LogLimitPolicy = DEFAULT_LOG_LIMIT): LogLimitState {
   return {
-    tokens: { errors: policy.burst, chatter: policy.burst },
+    tokens: { errors: policy.burst, warnings: policy.burst, info: policy.burst },
     atMs: nowMs,
     dropped: { fatal: 0, error: 0, warn: 0, info: 0 },
     byNode: {},
@@ -72,7 +72,7 @@ export function admitLog(
   policy: LogLimitPolicy = DEFAULT_LOG_LIMIT,
 ): { state: LogLimitState; admit: boolean } {
   const s = refill(state, nowMs, policy);
-  const cls: LevelClass = level === 'fatal' || level === 'error' ? 'errors' : 'chatter';
+  const cls = classOf(level);
   if (s.tokens[cls] >= 1) {
     return { state: { ...s, tokens: { ...s.tokens, [cls]: s.tokens[cls] - 1 } }, admit: true };
   }
@@ -122,5 +122,13 @@ function refill(s: LogLimitState, nowMs: number, p: LogLimitPolicy): LogLimitSta
   const elapsed = nowMs - s.atMs;
   if (elapsed <= 0) return s;
   const add = (cls: LevelClass) => Math.min(p.burst, s.tokens[cls] + (elapsed * p.perMinute[cls]) / 60_000);
-  return { ...s, tokens: { errors: add('errors'), chatter: add('chatter') }, atMs: nowMs };
+  return {
+    ...s,
+    tokens: { errors: add('errors'), warnings: add('warnings'), info: add('info') },
+    atMs: nowMs,
+  };
+}
+
+function classOf(level: NodeRedLogLevel): LevelClass {
+  return level === 'fatal' || level === 'error' ? 'errors' : level === 'warn' ? 'warnings' : 'info';
 }

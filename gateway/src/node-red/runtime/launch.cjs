@@ -297,7 +297,7 @@ process.on('uncaughtException', (err) => {
 // Run by the agent (not systemd): end with it, so that an agent killed with -9 leaves no Node-RED
 // holding the editor port for the next one.
 const parentPid = Number(process.env.BRANA_NODE_RED_PARENT_PID || 0);
-if (parentPid > 0 && process.env.INVOCATION_ID === undefined) {
+if (parentPid > 0) {
   setInterval(() => {
     if (process.ppid !== parentPid) stop();
   }, 1000).unref();
