@@ -359,17 +359,22 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     }
     const faults: StoredReadFault[] = [];
     let fieldbusDrops = 0;
+    let journalDrops = 0;
     const dropsByBoot = new Map<string, number>();
     for (const e of db
       .prepare(
         `SELECT g.id AS gw, e.kind AS kind, e.ts AS ts, e.data AS data FROM events e
-         JOIN gateways g ON g.num = e.gateway_num WHERE e.kind IN ('fieldbus.fault', 'status.fieldbus')`,
+         JOIN gateways g ON g.num = e.gateway_num
+         WHERE e.kind IN ('fieldbus.fault', 'status.fieldbus', 'journal.disk-ok')`,
       )
       .iterate() as Iterable<{ gw: string; kind: string; ts: number; data: string }>) {
       const site = siteOfGateway.get(e.gw);
       if (!site) continue;
       const d = JSON.parse(e.data) as Record<string, unknown>;
-      if (e.kind === 'fieldbus.fault') {
+      if (e.kind === 'journal.disk-ok') {
+        // The journal's own account of each full-disk spell: readings dropped and evicted.
+        journalDrops += Number(d.droppedReadings ?? 0) + Number(d.evictedReadings ?? 0);
+      } else if (e.kind === 'fieldbus.fault') {
         faults.push({
           site,
           device: String(d.device),
@@ -411,7 +416,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       // disk from the answer until the kill, or the kill came before the agent's next group write
       // (journal.flushIntervalMs, after which it acks) plus 2 s.
       const ready = agentReadyFrom(agent.runs, diskWindows, a.site, a.atMs);
-      const flushMs = Number(journals.get(a.site)?.flushIntervalMs ?? 0);
+      // The agent's journal.flushS is left at its default (10 s) in the agent configs this run writes.
+      const flushMs = Number(journals.get(a.site)?.flushIntervalMs ?? 10_000);
       return run.endedAt < ready + flushMs ? 'held unacked by a fieldbus killed -9' : null;
     };
     const counted = countReadings(region.answers, devices, stored, faults, {
@@ -419,8 +425,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       offsetsAt,
       excuse,
     });
-    let gatewayReported = fieldbusDrops;
-    for (const j of journals.values()) gatewayReported += reportedDrops(j);
+    // What the gateways told the fleet (journal.disk-ok events), or their journal counters when
+    // those say more (a spell still open at the end has no disk-ok yet).
+    let statusDrops = 0;
+    for (const j of journals.values()) statusDrops += reportedDrops(j);
+    const gatewayReported = fieldbusDrops + Math.max(journalDrops, statusDrops);
     const diskExcused = counted.excused['disk full'] ?? 0;
     const droppedByPolicy = Math.min(diskExcused, gatewayReported);
     // Readings lost on a full disk that the gateway did not count as dropped are lost.
