@@ -76,7 +76,7 @@ async function agentStatus(site: ChaosSite): Promise<Record<string, unknown> | n
   try {
     let token = tokens.get(site.dir);
     if (!token) {
-      token = issueLocalApiToken(site.dir, 'npm run chaos', ['read']);
+      token = issueLocalApiToken(site.dir, 'npm-run-chaos', ['read']);
       tokens.set(site.dir, token);
     }
     const res = await fetch(`http://127.0.0.1:${site.localApiPort}/api/status`, {
